@@ -1,0 +1,21 @@
+# greenflops: regenerate and extend two Green-AI papers (see README.md).
+# This file is a table of contents: configuration, one rule file per stage, and the default target.
+from snakemake.utils import min_version
+
+min_version("9.20")
+
+
+configfile: "config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/tables.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets(),
