@@ -1,5 +1,6 @@
 # Loading and validation shared by every stage. Runs when the workflow is parsed, so bad
 # configuration or a bad table stops the run before any job starts or any output is written.
+# Conventions for rules, scripts and the library: CONTRIBUTING.md.
 import sys
 from pathlib import Path
 
