@@ -1,0 +1,216 @@
+"""Timing harness: a real CPU timing, the data contract, skipped points, resume after SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from greenflops.sweeps import linear_point, sweep_points
+from greenflops.tables import TableValidationError
+from greenflops.timing import (
+    TIMING_COLUMNS,
+    DeviceMismatchError,
+    TimingSettings,
+    check_device,
+    dataset_id,
+    hardware_id,
+    read_partial,
+    resolve_device,
+    resolve_target,
+    run_sweep,
+    slug,
+    time_point,
+)
+from greenflops.timings_data import find_datasets, inventory, read_device, read_timings
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMINGS_SCHEMA = ROOT / "workflow" / "schemas" / "timings.schema.yaml"
+DEVICE_SCHEMA = ROOT / "workflow" / "schemas" / "device.schema.yaml"
+FAST = TimingSettings(min_run_time=0.002, max_run_time=0.02, threshold=0.5, warmup=1)
+
+
+@pytest.fixture(scope="module")
+def cpu():
+    import torch
+
+    torch.set_num_threads(1)
+    return resolve_device("cpu")
+
+
+def test_real_linear_timing_on_cpu(cpu):
+    point = linear_point("dense_batch", 64, 32, batch=4)
+    row, reason = time_point(point, cpu, FAST)
+    assert reason is None and row is not None
+    assert tuple(row) == TIMING_COLUMNS
+    assert row["flops"] == 2 * 64 * 32 * 4
+    assert 0 < row["time_ms"] < 100
+    assert row["time_ms_iqr"] >= 0 and row["runs"] >= 4
+    assert row["energy_j"] is None  # no NVML energy on a CPU
+
+
+def test_memory_cap_skips_with_reason(cpu):
+    settings = TimingSettings(memory_cap_bytes=1000)
+    row, reason = time_point(linear_point("x", 100, 100), cpu, settings)
+    assert row is None and "exceeds the memory cap" in reason
+
+
+def test_out_of_memory_is_recorded_and_sweep_goes_on(cpu, tmp_path, monkeypatch):
+    import torch
+
+    import greenflops.timing as timing
+
+    real = timing.time_call
+
+    def flaky(fn, device, settings, energy_handle=None):
+        if flaky.calls == 1:
+            flaky.calls += 1
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+        flaky.calls += 1
+        return real(fn, device, settings, energy_handle)
+
+    flaky.calls = 0
+    monkeypatch.setattr(timing, "time_call", flaky)
+    points = sweep_points("dense_batch", {"d": [16], "batch": [1, 2, 3]})
+    meta = run_sweep(points, tmp_path / "dense_batch.csv", tmp_path / "dense_batch.meta.yaml",
+                     cpu, FAST, schema_path=TIMINGS_SCHEMA)
+    frame = read_timings(tmp_path / "dense_batch.csv", TIMINGS_SCHEMA)
+    assert list(frame["batch"]) == [1, 3]
+    assert meta["skipped_count"] == 1 and meta["skipped"][0]["batch"] == 2
+    assert "out of memory" in meta["skipped"][0]["reason"]
+    assert not (tmp_path / "dense_batch.partial.jsonl").exists()
+
+
+def _write_dataset(folder: Path, cpu) -> Path:
+    points = sweep_points("dense_vs_conv", {"base": 8, "exponents": [0, 1],
+                                            "spatial": [[1, 1], [2, 2]]})
+    run_sweep(points, folder / "dense_vs_conv.csv", folder / "dense_vs_conv.meta.yaml", cpu, FAST,
+              schema_path=TIMINGS_SCHEMA)
+    (folder / "device.yaml").write_text(yaml.safe_dump(
+        {"device_id": folder.name, "device_type": "cpu", "name": "Some CPU"}))
+    return folder / "dense_vs_conv.csv"
+
+
+def test_contract_good_file_validates(cpu, tmp_path):
+    csv = _write_dataset(tmp_path / "cpu-some-1thread", cpu)
+    assert csv.read_text().splitlines()[0] == ",".join(TIMING_COLUMNS)
+    frame = read_timings(csv, TIMINGS_SCHEMA)
+    assert len(frame) == 6 and frame["energy_j"].isna().all()
+    found = find_datasets(tmp_path)
+    assert list(found) == ["cpu-some-1thread"]
+    inv = inventory([csv], [found["cpu-some-1thread"]["device"]], TIMINGS_SCHEMA, DEVICE_SCHEMA)
+    assert inv.loc[0, "rows"] == 6 and inv.loc[0, "device_type"] == "cpu"
+
+
+@pytest.mark.parametrize("change,column", [
+    (lambda f: f.assign(flops=f["flops"] // 2), "flops"),  # counted in MACs
+    (lambda f: f.assign(sweep="other"), "sweep"),
+    (lambda f: f.assign(time_ms=-1.0), "time_ms"),
+    (lambda f: f.assign(op="matmul"), "op"),
+    (lambda f: f.drop(columns=["runs"]), "runs"),
+    (lambda f: pd.concat([f, f.iloc[[0]]]), "sweep/op/batch/c_in/c_out/h/w/k_h/k_w/stride/padding/dtype"),
+])
+def test_contract_bad_files_name_line_and_column(cpu, tmp_path, change, column):
+    csv = _write_dataset(tmp_path / "cpu-some-1thread", cpu)
+    frame = pd.read_csv(csv, keep_default_na=False, dtype=str)
+    numeric = ["batch", "c_in", "c_out", "h", "w", "k_h", "k_w", "stride", "padding", "flops", "runs"]
+    for col in numeric:
+        frame[col] = frame[col].astype(int)
+    frame["time_ms"] = frame["time_ms"].astype(float)
+    change(frame).to_csv(csv, index=False)
+    with pytest.raises(TableValidationError) as info:
+        read_timings(csv, TIMINGS_SCHEMA)
+    assert info.value.column == column
+    assert "dense_vs_conv.csv" in str(info.value)
+
+
+def test_device_yaml_minimal_and_bad(tmp_path):
+    folder = tmp_path / "cuda-some-gpu"
+    folder.mkdir()
+    path = folder / "device.yaml"
+    path.write_text("device_id: cuda-some-gpu\ndevice_type: cuda\nname: Some GPU\n")
+    assert read_device(path, DEVICE_SCHEMA)["name"] == "Some GPU"
+    path.write_text("device_id: cuda-other\ndevice_type: cuda\nname: Some GPU\n")
+    with pytest.raises(TableValidationError, match="folder"):
+        read_device(path, DEVICE_SCHEMA)
+    path.write_text("device_id: cuda-some-gpu\ndevice_type: tpu\nname: X\npeak_gflops: -1\n")
+    with pytest.raises(TableValidationError):
+        read_device(path, DEVICE_SCHEMA)
+
+
+def test_device_ids(cpu):
+    assert slug("Intel(R) Core(TM) i7-9850H CPU @ 2.60GHz") == "intel-core-i7-9850h"
+    assert slug("NVIDIA H100 80GB HBM3") == "nvidia-h100-80gb-hbm3"
+    assert slug("AMD EPYC 7763 64-Core Processor") == "amd-epyc-7763-64-core"
+    assert hardware_id(cpu, 2).startswith("cpu-") and hardware_id(cpu, 2).endswith("-2threads")
+    assert hardware_id(cpu, 1).endswith("-1thread")
+    assert dataset_id("cuda-x", "bfloat16", True, "quick") == "cuda-x-bf16-cl-quick"
+    assert dataset_id("cpu-x-2threads", "float32", False, "paper") == "cpu-x-2threads"
+    with pytest.raises(DeviceMismatchError, match="refusing to mix devices"):
+        check_device(cpu, 2, "cuda-nvidia-h100-80gb-hbm3")
+    check_device(cpu, 2, hardware_id(cpu, 2))
+
+
+def test_explicit_device_id_needs_no_detection():
+    cfg = {"device": "auto", "device_id": "cuda-nvidia-h100-80gb-hbm3", "threads": 4,
+           "dtype": "tf32", "channels_last": False}
+    target = resolve_target(cfg, "paper")
+    assert (target.dataset, target.device_type, target.threads) == (
+        "cuda-nvidia-h100-80gb-hbm3-tf32", "cuda", 4)
+    with pytest.raises(ValueError, match="tf32"):
+        resolve_target(dict(cfg, device_id="cpu-x-4threads"), "paper")
+
+
+_KILL_SCRIPT = """
+import sys, time, torch
+from greenflops.sweeps import sweep_points
+from greenflops.timing import TimingSettings, run_sweep
+torch.set_num_threads(1)
+points = sweep_points("dense_batch", {"d": [8, 16], "batch": {"from": 1, "to": 10}})
+settings = TimingSettings(min_run_time=0.002, max_run_time=0.01, threshold=0.5)
+slow = float(sys.argv[2])
+run_sweep(points, sys.argv[1] + "/dense_batch.csv", sys.argv[1] + "/dense_batch.meta.yaml",
+          torch.device("cpu"), settings, on_point=lambda done, total: time.sleep(slow))
+"""
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill_keeps_points_and_never_duplicates(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "scripts"))
+    partial = tmp_path / "dense_batch.partial.jsonl"
+    proc = subprocess.Popen([sys.executable, "-c", _KILL_SCRIPT, str(tmp_path), "0.3"], env=env)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(read_partial(partial)) < 5:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = read_partial(partial)
+    assert 5 <= len(before) < 20, "killed half-way"
+    assert not (tmp_path / "dense_batch.csv").exists()
+    # A write torn by the kill: half a line at the end of the partial file.
+    with open(partial, "a", encoding="utf-8") as handle:
+        handle.write('{"key": ["dense_batch", "linear", 99')
+    subprocess.run([sys.executable, "-c", _KILL_SCRIPT, str(tmp_path), "0"], env=env, check=True)
+    frame = read_timings(tmp_path / "dense_batch.csv", TIMINGS_SCHEMA)  # checks the key is unique
+    assert len(frame) == 20
+    assert sorted(zip(frame["c_in"], frame["batch"])) == [
+        (d, b) for d in (8, 16) for b in range(1, 11)]
+    # The points measured before the kill were kept, not measured again.
+    kept = {tuple(r["key"]): r["row"]["time_ms"] for r in before}
+    for row in frame.to_dict("records"):
+        key = ("dense_batch", "linear", row["batch"], row["c_in"], row["c_out"], 1, 1, 1, 1, 1,
+               0, "float32")
+        if key in kept:
+            assert row["time_ms"] == pytest.approx(kept[key])
+    meta = yaml.safe_load((tmp_path / "dense_batch.meta.yaml").read_text())
+    assert meta["resumed_points"] == len(before) and meta["measured"] == 20
+    assert not partial.exists()
+    assert json.dumps  # the partial file is JSON lines (read_partial)

@@ -1,0 +1,89 @@
+"""Sweeps through Snakemake: nothing is measured by default, timing jobs never overlap, and
+committed timings are not measured again on a fresh copy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import run_snakemake
+
+from greenflops.tables import read_table
+
+TINY = {
+    "sweeps": {
+        "threads": 1,  # one thread per job, so that --cores 2 could run two timing jobs at once
+        "profiles": {
+            "tiny": {
+                "timing": {"min_run_time": 0.005, "max_run_time": 0.02, "threshold": 0.5},
+                "grids": {
+                    "dense_batch": {"d": [8], "batch": [1, 2, 3]},
+                    "increasing_cin": {"k": [1], "h": 2, "w": 2, "c_out": 4, "c_in": [2, 4]},
+                },
+            }
+        },
+    }
+}
+SWEEP_JOB = re.compile(r"^(sweep|device_facts)\s+\d+\s*$", re.M)
+
+
+def _tiny(project: Path) -> list[str]:
+    (project / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    return ["--configfile", "tiny.yaml", "--config", "sweep_profile=tiny"]
+
+
+def _span(log: Path) -> tuple[dt.datetime, dt.datetime]:
+    stamps = [dt.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+              for line in log.read_text().splitlines() if re.match(r"\d{4}-\d\d-\d\d ", line)]
+    return min(stamps), max(stamps)
+
+
+@pytest.mark.slow
+def test_default_run_measures_nothing(project):
+    proc = run_snakemake(project, "-n", "--cores", "2", check=True)
+    assert not SWEEP_JOB.search(proc.stdout), proc.stdout
+    assert "timings_inventory" in proc.stdout
+
+
+@pytest.mark.slow
+def test_sweeps_one_at_a_time_and_not_remeasured(project, tmp_path):
+    args = _tiny(project)
+    # The default profile (timing_slot=1) is named explicitly: Snakemake looks for it in
+    # profiles/default/ beside the Snakefile, not in workflow/profiles/default/ (see report).
+    proc = run_snakemake(project, "data/processed/timings_inventory.csv", "--cores", "2",
+                         "--workflow-profile", "workflow/profiles/default", *args, check=True)
+    folders = [p for p in (project / "data/raw/timings").iterdir() if p.name.endswith("-tiny")]
+    assert len(folders) == 1, proc.stdout
+    folder = folders[0]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "dense_batch.csv", "dense_batch.meta.yaml", "device.yaml",
+        "increasing_cin.csv", "increasing_cin.meta.yaml"]
+    schema = project / "workflow/schemas/timings.schema.yaml"
+    assert len(read_table(folder / "dense_batch.csv", schema)) == 3
+    facts = yaml.safe_load((folder / "device.yaml").read_text())
+    assert facts["device_id"] == folder.name and facts["peak_gflops"] > 0
+    inventory = (project / "data/processed/timings_inventory.csv").read_text()
+    assert "increasing_cin" in inventory
+
+    # The guard: the three timing jobs (two sweeps, device facts) ran one after the other.
+    spans = sorted(_span(log) for log in (project / "logs/sweeps").glob("*_*.log")
+                   if "inventory" not in log.name)
+    assert len(spans) == 3
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        assert end <= start, f"timing jobs overlapped: {spans}"
+
+    # A fresh copy (no .snakemake metadata, every file's mtime newer than the data): the
+    # committed timings are used as they are, no timing job is planned.
+    fresh = tmp_path / "fresh"
+    shutil.copytree(project, fresh, ignore=shutil.ignore_patterns(".snakemake", "logs"))
+    for path in [*(fresh / "scripts").rglob("*.py"), *(fresh / "workflow").rglob("*")]:
+        if path.is_file():
+            os.utime(path)
+    assert not (fresh / ".snakemake").exists()
+    dry = run_snakemake(fresh, "-n", "--cores", "2", *args, check=True)
+    assert not SWEEP_JOB.search(dry.stdout), dry.stdout

@@ -1,0 +1,173 @@
+# Stage "sweeps": time conv and dense layers on the device at hand, one sweep per experiment of
+# Asperti et al. (2021), into data/raw/timings/<device_id>/<sweep>.csv plus device.yaml (the data
+# contract: workflow/schemas/timings.schema.yaml, device.schema.yaml). Timings are committed raw
+# data: with sweep_profile none (the default) nothing is measured and the committed datasets are
+# only validated; `--config sweep_profile=quick|paper` measures the device this workflow loads on.
+# Sweep jobs take the one `timing_slot` (limit 1 in the default profile): never two at once.
+# No code inputs on purpose: changing the library must not re-measure committed raw data; delete a
+# CSV (or use --forcerun sweep) to remeasure it. For the same reason the timing rules use `shell:`
+# rather than `script:` (Snakemake reruns a `script:` job whose script file is newer than its
+# outputs, which on a fresh clone would re-measure the committed timings).
+import json
+import re
+from dataclasses import asdict
+
+from greenflops.sweeps import SweepConfigError, sweep_points
+from greenflops.timings_data import validate_datasets
+
+TIMINGS_ROOT = "data/raw/timings"
+SWEEP_PROFILE = config.get("sweep_profile", "none")
+
+
+# Every dataset under data/raw/timings/ (folders with a device.yaml), validated now.
+try:
+    TIMING_DATASETS = validate_datasets(
+        TIMINGS_ROOT, schema_path("timings"), schema_path("device")
+    )
+except TableValidationError as err:
+    raise WorkflowError(f"Invalid timing data: {err}") from None
+
+if SWEEP_PROFILE != "none":
+    if SWEEP_PROFILE not in config["sweeps"]["profiles"]:
+        raise WorkflowError(
+            f"sweep_profile '{SWEEP_PROFILE}' is not none or one of sweeps.profiles: "
+            + ", ".join(config["sweeps"]["profiles"])
+        )
+    from greenflops.timing import resolve_target
+
+    try:
+        SWEEP_TARGET = resolve_target(config["sweeps"], SWEEP_PROFILE)
+    except ValueError as err:
+        raise WorkflowError(f"sweeps: {err}") from None
+    SWEEP_GRIDS = config["sweeps"]["profiles"][SWEEP_PROFILE]["grids"]
+    try:  # bad grids stop the run before any job starts
+        for _name, _grid in SWEEP_GRIDS.items():
+            sweep_points(_name, _grid, config["sweeps"]["dtype"])
+    except SweepConfigError as err:
+        raise WorkflowError(
+            f"config.yaml sweeps.profiles.{SWEEP_PROFILE}: {err}"
+        ) from None
+    SWEEP_DATASET = SWEEP_TARGET.dataset
+    # What a sweep job needs (not the other profiles, so editing them does not touch its params).
+    _profile = config["sweeps"]["profiles"][SWEEP_PROFILE]
+    SWEEP_PARAMS = {
+        "target": asdict(SWEEP_TARGET),
+        "profile": SWEEP_PROFILE,
+        "settings": {k: v for k, v in config["sweeps"].items() if k != "profiles"}
+        | {
+            "profiles": {
+                SWEEP_PROFILE: {k: v for k, v in _profile.items() if k != "grids"}
+            }
+        },
+    }
+else:
+    SWEEP_TARGET, SWEEP_GRIDS, SWEEP_DATASET, SWEEP_PARAMS = None, {}, None, {}
+
+
+# Timing files this run measures (none unless sweep_profile is set), and per dataset its
+# device.yaml and sweep CSVs: the committed ones plus those this run measures.
+SWEEP_OUTPUTS = (
+    [f"{TIMINGS_ROOT}/{SWEEP_DATASET}/device.yaml"]
+    + [f"{TIMINGS_ROOT}/{SWEEP_DATASET}/{name}.csv" for name in SWEEP_GRIDS]
+    if SWEEP_DATASET
+    else []
+)
+TIMING_FILES = {
+    dataset: [entry["device"], *entry["sweeps"].values()]
+    for dataset, entry in TIMING_DATASETS.items()
+}
+if SWEEP_DATASET:
+    TIMING_FILES[SWEEP_DATASET] = sorted(
+        set(TIMING_FILES.get(SWEEP_DATASET, [])) | set(SWEEP_OUTPUTS)
+    )
+
+
+# Only the dataset of this run can be produced; with sweep_profile none no path matches.
+_SWEEP_DATASET_RE = re.escape(SWEEP_DATASET) if SWEEP_DATASET else "(?!)"
+_SWEEP_NAME_RE = "|".join(map(re.escape, SWEEP_GRIDS)) if SWEEP_GRIDS else "(?!)"
+
+
+rule device_facts:
+    output:
+        "data/raw/timings/{dataset}/device.yaml",
+    log:
+        "logs/sweeps/device_facts_{dataset}.log",
+    wildcard_constraints:
+        dataset=_SWEEP_DATASET_RE,
+    conda:
+        "../../environment.yml"
+    threads: SWEEP_TARGET.threads if SWEEP_TARGET else 1
+    resources:
+        timing_slot=1,
+    params:
+        job=lambda wildcards, output, threads: json.dumps(
+            {
+                "run": SWEEP_PARAMS,
+                "dataset": wildcards.dataset,
+                "output": output[0],
+                "log": f"logs/sweeps/device_facts_{wildcards.dataset}.log",
+                "threads": threads,
+            }
+        ),
+    message:
+        "Device facts, matmul peak and copy bandwidth of {wildcards.dataset}"
+    shell:
+        "PYTHONPATH=scripts python scripts/device_facts.py {params.job:q}"
+
+
+rule sweep:
+    output:
+        csv="data/raw/timings/{dataset}/{sweep}.csv",
+        meta="data/raw/timings/{dataset}/{sweep}.meta.yaml",
+    log:
+        "logs/sweeps/sweep_{dataset}_{sweep}.log",
+    wildcard_constraints:
+        dataset=_SWEEP_DATASET_RE,
+        sweep=_SWEEP_NAME_RE,
+    conda:
+        "../../environment.yml"
+    threads: SWEEP_TARGET.threads if SWEEP_TARGET else 1
+    resources:
+        timing_slot=1,
+    params:
+        profile=SWEEP_PROFILE,
+        job=lambda wildcards, output, threads: json.dumps(
+            {
+                "run": SWEEP_PARAMS,
+                "dataset": wildcards.dataset,
+                "sweep": wildcards.sweep,
+                "grid": SWEEP_GRIDS[wildcards.sweep],
+                "csv": output.csv,
+                "meta": output.meta,
+                "log": f"logs/sweeps/sweep_{wildcards.dataset}_{wildcards.sweep}.log",
+                "threads": threads,
+                "schema": "workflow/schemas/timings.schema.yaml",
+            }
+        ),
+    message:
+        "Timing sweep {wildcards.sweep} on {wildcards.dataset} (profile {params.profile})"
+    shell:
+        "PYTHONPATH=scripts python scripts/sweep.py {params.job:q}"
+
+
+rule timings_inventory:
+    input:
+        csvs=[f for files in TIMING_FILES.values() for f in files if f.endswith(".csv")],
+        devices=[
+            f for files in TIMING_FILES.values() for f in files if f.endswith(".yaml")
+        ],
+        schemas=[schema_path("timings"), schema_path("device")],
+        library=library("timings_data", "tables", "outputs"),
+    output:
+        "data/processed/timings_inventory.csv",
+    log:
+        "logs/sweeps/timings_inventory.log",
+    conda:
+        "../../environment.yml"
+    message:
+        "Inventory of the validated timing datasets"
+    script:
+        "../../scripts/timings_inventory.py"
+
+
+TARGETS["sweeps"] = [*SWEEP_OUTPUTS, *rules.timings_inventory.output]
