@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas  # noqa: F401  (imported by run_sweep: process start-up, like torch, not sweep time)
 import torch
 import yaml
 
@@ -68,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             total_wall += wall
             total_timed += meta["timed_s"]
             print(f"{name:20s} {len(points):4d} points  wall {wall:7.2f} s  "
-                  f"timed {meta['timed_s']:7.2f} s  overhead ratio {wall / meta['timed_s']:.3f}")
+                  f"timed {meta['timed_s']:7.2f} s  overhead ratio {wall / meta['timed_s']:.3f}  "
+                  f"load {meta['loadavg_start']} -> {meta['loadavg_end']}", flush=True)
     print(f"{'all':20s} wall {total_wall:.2f} s, Σ median×runs {total_timed:.2f} s, "
           f"overhead ratio {total_wall / total_timed:.3f} (goal ≤ 1.3)")
     if device.type == "cuda" and largest is not None:

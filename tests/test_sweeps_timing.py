@@ -214,3 +214,53 @@ def test_resume_after_sigkill_keeps_points_and_never_duplicates(tmp_path):
     assert meta["resumed_points"] == len(before) and meta["measured"] == 20
     assert not partial.exists()
     assert json.dumps  # the partial file is JSON lines (read_partial)
+
+
+def test_fill_is_uniform_random_without_zeros_or_nans():
+    import torch
+
+    from greenflops.timing import _FILL_PERIOD, _fill_uniform
+
+    big = _fill_uniform(torch.empty(3 * _FILL_PERIOD + 7))
+    assert bool(torch.isfinite(big).all()) and float(big.abs().max()) <= 1.0
+    assert float((big == 0).float().mean()) < 1e-3  # not zeros
+    assert not bool(((big != 0) & (big.abs() < 1e-30)).any())  # no denormals
+    assert abs(float(big.mean())) < 0.05 and 0.25 < float(big.var()) < 0.42  # U(-1, 1): var 1/3
+    assert torch.equal(big[:_FILL_PERIOD], big[_FILL_PERIOD:2 * _FILL_PERIOD])  # tiled on CPU
+    assert torch.equal(big[-7:], big[:7])
+    assert len(torch.unique(big[:_FILL_PERIOD])) > _FILL_PERIOD // 2  # a random block
+
+
+def test_pool_reuses_same_size_and_frees_the_rest():
+    import torch
+
+    from greenflops.timing import TensorPool
+
+    pool = TensorPool()
+    a = pool.take({"x": (2, 8), "weight": (16, 8)}, "cpu", torch.float32)
+    b = pool.take({"x": (4, 8), "weight": (16, 8, 1, 1)}, "cpu", torch.float32)
+    assert b["weight"].shape == (16, 8, 1, 1)
+    assert b["weight"].data_ptr() == a["weight"].data_ptr()  # same size: reused (as a view)
+    assert b["x"].shape == (4, 8) and b["x"].data_ptr() != a["x"].data_ptr()
+    c = pool.take({"weight": (16, 8, 1, 1)}, "cpu", torch.float32, channels_last=("weight",))
+    assert c["weight"].is_contiguous(memory_format=torch.channels_last)
+    assert c["weight"].data_ptr() != a["weight"].data_ptr()  # layout differs: new tensor
+    assert set(pool._kept) == {"weight"}  # x was not asked for: freed
+
+
+def test_slow_call_costs_one_untimed_warmup(cpu):
+    from greenflops.timing import time_call
+
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.003)
+
+    settings = TimingSettings(min_run_time=0.01, max_run_time=0.05, threshold=1.0, warmup=3,
+                              min_blocks=4, target_blocks=10)
+    result = time_call(slow, cpu, settings)
+    # block target 1 ms: the second warm-up call already fills a block and is the first block.
+    assert result.number == 1 and result.blocks >= 4
+    assert len(calls) == 1 + result.runs
+    assert 0.003 <= result.median_s < 0.05

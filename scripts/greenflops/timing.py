@@ -9,17 +9,24 @@ Device identity
     profile (``-quick``; none for ``paper``); it names the folder ``data/raw/timings/<device_id>/``.
 
 Timing (:func:`time_call`)
-    With a ``torch.utils.benchmark.Timer`` (whose clock synchronises CUDA/MPS before each read):
-    ``warmup`` untimed calls (cuDNN autotuning, lazy initialisation), one timed calibration call,
-    then blocks of ``number`` calls, ``number`` chosen so a block lasts about
-    ``min_run_time / target_blocks`` (≥ 1 ms; a calibration call that already lasts that long is
-    the first block). Blocks run until at least ``min_blocks`` blocks and ``min_run_time`` seconds
-    were timed and the blocks' IQR/median is below ``threshold``, or until ``max_run_time`` seconds
-    (the adaptive stopping of ``Timer.adaptive_autorange``, with a warm-up call reused as the
-    calibration so slow layers cost fewer untimed calls). ``time_ms`` is the median over blocks of
-    the per-call time (block time / number), ``time_ms_iqr`` the interquartile range of those
-    per-block means (not of single calls), and ``runs`` the number of timed calls
-    (blocks × number).
+    Blocks of calls timed by ``torch.utils.benchmark.Timer`` (its ``_timeit`` loop, whose clock
+    synchronises CUDA; MPS is synchronised before each block): one untimed warm-up call
+    (lazy initialisation, cuDNN autotuning), ``warmup - 1`` more warm-up calls, then one timed
+    calibration call; then blocks of ``number`` calls, ``number`` chosen so a block lasts about
+    ``min_run_time / target_blocks`` (≥ 1 ms). A calibration call that already lasts that long is
+    the first block, and a timed warm-up call after the first one that lasts that long is taken
+    as the calibration call (slow layers cost one untimed call). Blocks run until at least
+    ``min_blocks`` blocks and ``min_run_time`` seconds were timed and the blocks' IQR/median is
+    below ``threshold``, or until ``max_run_time`` seconds (the adaptive stopping of
+    ``Timer.adaptive_autorange``). ``time_ms`` is the median over blocks of the per-call time
+    (block time / number), ``time_ms_iqr`` the interquartile range of those per-block means (not
+    of single calls), and ``runs`` the number of timed calls (blocks × number).
+
+Inputs (:class:`TensorPool`)
+    Inputs, weights and bias hold uniform random values in [-1, 1) (never zeros, denormals or
+    NaNs, which change timings). On the CPU a large tensor repeats one block of 65521 random
+    values (drawing every element costs more than timing big layers); a sweep reuses the
+    previous point's tensors whose shapes it needs again (e.g. the weight of ``dense_batch``).
 
 Energy
     On NVIDIA GPUs, NVML's total-energy counter (``nvmlDeviceGetTotalEnergyConsumption``,
@@ -63,6 +70,7 @@ __all__ = [
     "TIMING_COLUMNS",
     "DeviceMismatchError",
     "SweepTarget",
+    "TensorPool",
     "TimingSettings",
     "TimingResult",
     "check_device",
@@ -507,19 +515,31 @@ def time_call(fn: Callable[[], Any], device: Any, settings: TimingSettings,
         calls[0] += 1
         return fn()
 
-    # Timer._timeit(n): n calls between two synchronised clock reads (what *_autorange use).
+    # Timer._timeit(n): n calls between two clock reads that synchronise CUDA (the loop that
+    # Timer.blocked_autorange/adaptive_autorange use), garbage collector off.
     timer = Timer(stmt="fn()", globals={"fn": counted}, num_threads=torch.get_num_threads())
-    for _ in range(max(settings.warmup, 1)):
-        timer._timeit(1)
+
+    def _timed_block(number: int) -> float:
+        if device.type == "mps":  # Timer's clock synchronises CUDA only
+            torch.mps.synchronize()
+        return max(timer._timeit(number), 1e-9)
+
     block_target = max(settings.min_run_time / max(settings.target_blocks, 1), 1e-3)
-    energy0 = _energy_mj(energy_handle)
-    calls[0] = 0
-    first = timer._timeit(1)  # calibration; a block of its own when one call fills a block
+    _timed_block(1)  # the first warm-up call: never timed
+    # Further warm-up calls are timed; one that already fills a block is taken as the
+    # calibration call (a slow layer is warm after one call, and costs fewer untimed calls).
+    first, energy0 = 0.0, None
+    for _ in range(max(settings.warmup, 1)):
+        energy0 = _energy_mj(energy_handle)
+        calls[0] = 0
+        first = _timed_block(1)  # the calibration call, if the last
+        if first >= block_target:
+            break
     times: list[float] = []
-    if first >= block_target:
+    if first >= block_target:  # the calibration call is a block of its own
         number = 1
         times.append(first)
-    else:
+    else:  # (still counted in ``calls``: it lies inside the energy window)
         number = max(1, math.ceil(block_target / max(first, 1e-9)))
     timed = sum(times)
     while True:
@@ -528,7 +548,7 @@ def time_call(fn: Callable[[], Any], device: Any, settings: TimingSettings,
             break
         if len(times) >= settings.min_blocks and timed >= settings.max_run_time:
             break
-        block = timer._timeit(number)
+        block = _timed_block(number)
         times.append(block / number)
         timed += block
     energy1 = _energy_mj(energy_handle)
@@ -577,25 +597,89 @@ def estimate_bytes(point: Mapping[str, Any], channels_last: bool = False) -> int
     return int(count * elem)
 
 
-def _make_call(point: Mapping[str, Any], device: Any, settings: TimingSettings) -> Callable[[], Any]:
-    """Inputs and weights on the device (uniform random values) and the call that evaluates them."""
+#: Period of the random pattern that fills large tensors on the CPU (a prime, so that it does
+#: not line up with rows, channels or vector widths).
+_FILL_PERIOD = 65521
+
+
+def _fill_uniform(tensor: Any) -> Any:
+    """Fill a contiguous ``tensor`` in place with uniform random values in [-1, 1); return it.
+
+    Accelerators draw every element (``uniform_``, fast there). On the CPU, drawing is slow
+    (about 5 ns per element: 0.2 s for a 6400×6400 weight, more than its timed calls), so a
+    tensor larger than :data:`_FILL_PERIOD` elements repeats one block of that many random
+    values, copied at memory speed. The values are ordinary numbers either way (no zeros,
+    denormals or NaNs, which would change timings); dense kernels do not depend on them."""
     import torch
+
+    count = tensor.numel()
+    if tensor.device.type != "cpu" or count <= _FILL_PERIOD:
+        return tensor.uniform_(-1.0, 1.0)
+    block = torch.empty(_FILL_PERIOD, dtype=tensor.dtype).uniform_(-1.0, 1.0)
+    flat = tensor.view(-1)  # a fresh (contiguous) tensor
+    whole = count // _FILL_PERIOD
+    flat[: whole * _FILL_PERIOD].view(whole, _FILL_PERIOD).copy_(block.expand(whole, _FILL_PERIOD))
+    flat[whole * _FILL_PERIOD:].copy_(block[: count - whole * _FILL_PERIOD])
+    return tensor
+
+
+class TensorPool:
+    """The input, weight and bias tensors of the last point timed, for reuse by the next one.
+
+    Consecutive points of a sweep often share shapes (``dense_batch``: the same D×D weight for
+    every batch size), and on the CPU creating a large random tensor can cost more than timing
+    it. :meth:`take` returns tensors of the shapes asked for, reusing a kept tensor of the same
+    role, size, dtype and layout (a view of it when only the shape differs), and frees the kept tensors that are not asked for *before*
+    allocating the new ones (the memory peak stays that of one point). Timed calls only read
+    these tensors, so their values stay random.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[tuple[Any, ...], Any]] = {}
+
+    def take(self, specs: Mapping[str, tuple[int, ...]], device: Any, dtype: Any,
+             channels_last: Sequence[str] = ()) -> dict[str, Any]:
+        """Tensors named as ``specs`` (name → shape); names in ``channels_last`` in that format."""
+        import torch
+
+        # A contiguous tensor serves any shape of its size (a linear layer's D×D weight is a 1×1
+        # convolution's D×D×1×1 one); a channels-last one only its own shape.
+        keys = {name: (tuple(shape) if name in channels_last else math.prod(shape),
+                       str(device), dtype, name in channels_last)
+                for name, shape in specs.items()}
+        self._kept = {n: kt for n, kt in self._kept.items() if keys.get(n) == kt[0]}
+        for name, key in keys.items():
+            if name not in self._kept:
+                tensor = _fill_uniform(torch.empty(specs[name], device=device, dtype=dtype))
+                if key[3]:
+                    tensor = tensor.contiguous(memory_format=torch.channels_last)
+                self._kept[name] = (key, tensor)
+        return {name: self._kept[name][1] if keys[name][3] else self._kept[name][1].view(shape)
+                for name, shape in specs.items()}
+
+    def clear(self) -> None:
+        """Drop every kept tensor."""
+        self._kept.clear()
+
+
+def _make_call(point: Mapping[str, Any], device: Any, settings: TimingSettings,
+               pool: TensorPool | None = None) -> Callable[[], Any]:
+    """Inputs and weights on the device (uniform random values, from ``pool`` when given) and
+    the call that evaluates them."""
     import torch.nn.functional as F
 
+    pool = pool if pool is not None else TensorPool()
     tdtype = _torch_dtype(point["dtype"])
     b, ci, co = point["batch"], point["c_in"], point["c_out"]
-
-    def rand(*shape: int) -> Any:
-        return torch.empty(*shape, device=device, dtype=tdtype).uniform_(-1.0, 1.0)
-
     if point["op"] == "linear":
-        x, weight, bias = rand(b, ci), rand(co, ci), rand(co)
+        t = pool.take({"x": (b, ci), "weight": (co, ci), "bias": (co,)}, device, tdtype)
+        x, weight, bias = t["x"], t["weight"], t["bias"]
         return lambda: F.linear(x, weight, bias)
     kh, kw = point["k_h"], point["k_w"]
-    x, weight, bias = rand(b, ci, point["h"], point["w"]), rand(co, ci, kh, kw), rand(co)
-    if settings.channels_last:
-        x = x.contiguous(memory_format=torch.channels_last)
-        weight = weight.contiguous(memory_format=torch.channels_last)
+    t = pool.take({"x": (b, ci, point["h"], point["w"]), "weight": (co, ci, kh, kw),
+                   "bias": (co,)}, device, tdtype,
+                  channels_last=("x", "weight") if settings.channels_last else ())
+    x, weight, bias = t["x"], t["weight"], t["bias"]
     stride = point["stride"]
     padding: Any = "same" if (kh % 2 == 0 or kw % 2 == 0) else (kh // 2, kw // 2)
     if stride != 1:
@@ -612,24 +696,30 @@ def _is_oom(exc: BaseException) -> bool:
 
 
 def time_point(point: Mapping[str, Any], device: Any, settings: TimingSettings,
-               energy_handle: Any | None = None) -> tuple[dict[str, Any] | None, str | None]:
+               energy_handle: Any | None = None,
+               pool: TensorPool | None = None) -> tuple[dict[str, Any] | None, str | None]:
     """Time one configuration: ``(row, None)`` with the contract's columns, or ``(None, reason)``
-    when it does not fit in memory (above the cap, or out of memory while allocating/running)."""
+    when it does not fit in memory (above the cap, or out of memory while allocating/running).
+    With ``pool``, tensors of the previous point with the same shapes are reused."""
     import torch
 
     need = estimate_bytes(point, settings.channels_last)
     if settings.memory_cap_bytes is not None and need > settings.memory_cap_bytes:
+        if pool is not None:
+            pool.clear()
         return None, (f"estimated {need / 2**30:.2f} GiB exceeds the memory cap "
                       f"{settings.memory_cap_bytes / 2**30:.2f} GiB")
     try:
         with torch.inference_mode():
-            call = _make_call(point, device, settings)
+            call = _make_call(point, device, settings, pool)
             result = time_call(call, device, settings, energy_handle)
     except Exception as exc:
         if not _is_oom(exc):
             raise
         reason = f"out of memory: {str(exc).splitlines()[0][:200]}"
         call = None  # type: ignore[assignment]
+        if pool is not None:
+            pool.clear()
         gc.collect()
         if device.type == "cuda":
             torch.cuda.empty_cache()
@@ -740,9 +830,10 @@ def run_sweep(points: Sequence[Mapping[str, Any]], out_csv: str | Path, meta_pat
     flops_todo = sum(float(p["flops"]) for _, p in todo)
     flops_done = 0.0
     timed = 0.0  # Σ median × runs over the points timed in this run
+    pool = TensorPool()
     with open(partial, "a", encoding="utf-8") as handle_out:
         for i, (key, point) in enumerate(todo, start=1):
-            row, reason = time_point(point, device, settings, handle)
+            row, reason = time_point(point, device, settings, handle, pool)
             record: dict[str, Any] = {"key": list(key)}
             if row is None:
                 record["skipped"] = reason
@@ -763,6 +854,7 @@ def run_sweep(points: Sequence[Mapping[str, Any]], out_csv: str | Path, meta_pat
                      _fmt_duration(spent), _fmt_duration(left))
             if on_point is not None:
                 on_point(resumed + i, len(keys))
+    pool.clear()
     wall = time.perf_counter() - t0
     rows = [done[k]["row"] for k in keys if "row" in done[k]]
     skipped = [dict(zip(KEY_COLUMNS, k), reason=done[k]["skipped"]) for k in keys
