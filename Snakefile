@@ -13,6 +13,14 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/hardware.smk"
+include: "workflow/rules/trends.smk"
+include: "workflow/rules/sweeps.smk"
+include: "workflow/rules/alpha.smk"
+# After the stages whose tables it renders for the HTML report.
+include: "workflow/rules/report.smk"
+# Keep LAST, after every stage: gives the rules above their SLURM resources (config `cluster:`).
+include: "workflow/rules/cluster.smk"
 
 
 rule all:

@@ -1,0 +1,110 @@
+"""What the alpha stage's rules build for each device (used by ``workflow/rules/alpha.smk``).
+
+Devices are found when the workflow loads: every folder ``<root>/<device_id>/`` with a
+``device.yaml``, validated completely (a bad file stops the workflow before any job). The figures
+of a device are those of ``config["alpha"]["figures"]`` whose sweeps it has and whose
+``device_kind`` matches (Fig. 2c/2d are the CPU versions of Fig. 2a/2b).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from greenflops.alpha_fit import load_device
+
+__all__ = ["PRED_VS_MEASURED", "alpha_targets", "device_figures", "discover_devices",
+           "figure_caption", "sweep_panels", "timing_inputs"]
+
+#: The figure beyond the paper: predicted vs measured, every model.
+PRED_VS_MEASURED = "pred_vs_measured"
+
+_KIND = {"cpu": "cpu", "cuda": "gpu", "mps": "gpu"}
+
+
+def discover_devices(root: str | Path, timings_schema: str | Path,
+                     device_schema: str | Path) -> dict[str, dict[str, Any]]:
+    """``{device_id: {"sweeps": [...], "kind": "cpu" | "gpu" | "other"}}``, each validated.
+
+    ``kind`` comes from ``device_type`` in device.yaml (cuda and mps are GPUs). Raises
+    :class:`greenflops.tables.TableValidationError` on the first bad file.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for meta_path in sorted(Path(root).glob("*/device.yaml")):
+        frame, meta, _ = load_device(meta_path.parent, timings_schema, device_schema)
+        found[meta_path.parent.name] = {
+            "sweeps": sorted(frame["sweep"].astype(str).unique()),
+            "kind": _KIND.get(str(meta.get("device_type")), "other"),
+        }
+    return found
+
+
+def device_figures(device: Mapping[str, Any], figures: Mapping[str, Mapping[str, Any]]
+                   ) -> list[str]:
+    """Figure ids (file stems) for one device: those whose sweeps it has, plus predicted vs
+    measured."""
+    out = []
+    for fig, spec in figures.items():
+        kind = spec["device_kind"]
+        if kind == "cpu" and device["kind"] != "cpu":
+            continue
+        if kind == "gpu" and device["kind"] == "cpu":
+            continue
+        if all(p["sweep"] in device["sweeps"] for p in spec["panels"]):
+            out.append(fig)
+    return out + [PRED_VS_MEASURED]
+
+
+def figure_caption(device_id: str, fig: str, figures: Mapping[str, Mapping[str, Any]]) -> str:
+    """Caption of one figure: what it shows, the paper figure it regenerates, the data."""
+    if fig == PRED_VS_MEASURED:
+        return (
+            f"Predicted vs measured time of every timed layer on device {device_id}, for every "
+            "model (in-sample fits), log-log; the diagonal is a perfect prediction; panel titles "
+            "give in-sample and leave-one-sweep-out MAPE. Beyond the paper. Data: "
+            f"data/raw/timings/{device_id}/*.csv; fits: data/processed/alpha/{device_id}/."
+        )
+    spec = figures[fig]
+    sweeps = ", ".join(p["sweep"] for p in spec["panels"])
+    xs = ", ".join(p["x"] for p in spec["panels"])
+    dashed = (
+        " Solid lines: measured; dashed lines: time predicted by alpha-FLOPs (the alpha model "
+        "with the lowest leave-one-sweep-out MAPE, fitted on all of this device's sweeps)."
+        if spec["predicted"] else " Measured times (solid lines) only."
+    )
+    return (
+        f"Regenerates {spec['paper']} of Asperti et al. (2021) on device {device_id}: time of "
+        f"one call vs {xs}, one line per {' / '.join(spec['panels'][0]['lines'])}.{dashed} "
+        f"Data: sweep(s) {sweeps} in data/raw/timings/{device_id}/."
+    )
+
+
+def sweep_panels(figures: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``{sweep: {"x", "lines"}}`` from the figure specs (first panel naming each sweep)."""
+    out: dict[str, dict[str, Any]] = {}
+    for spec in figures.values():
+        for panel in spec["panels"]:
+            out.setdefault(panel["sweep"], {"x": panel["x"], "lines": list(panel["lines"])})
+    return dict(sorted(out.items()))
+
+
+def timing_inputs(root: str | Path, device_id: str) -> list[str]:
+    """A device's timing CSVs and its device.yaml (the fit's data inputs)."""
+    folder = Path(root) / device_id
+    return sorted(str(p) for p in folder.glob("*.csv")) + [str(folder / "device.yaml")]
+
+
+def alpha_targets(devices: Mapping[str, Mapping[str, Any]],
+                  figures: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Every default output of the stage, device by device."""
+    out: list[str] = []
+    for dev, info in devices.items():
+        base = f"data/processed/alpha/{dev}"
+        out += [f"{base}/params.yaml", f"{base}/fit_report.csv"]
+        out += [f"figures/alpha/{dev}/{fig}.png" for fig in device_figures(info, figures)]
+        if "dense_vs_conv" in info["sweeps"]:
+            out.append(f"figures/alpha/{dev}/fig03a_table.md")
+        if info["kind"] == "cpu":
+            out.append(f"{base}/model_validation.md")
+    return out

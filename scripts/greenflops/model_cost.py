@@ -1,0 +1,242 @@
+"""Whole-model α-FLOPs: per-layer FLOPs, α-FLOPs and predicted time of a PyTorch ``nn.Module``.
+
+:func:`layer_table` runs one forward pass with hooks on every ``Conv2d`` and ``Linear`` and lists
+their shapes and FLOPs (2 per multiply-add, as :mod:`greenflops.flops`; cross-checked against
+``torch.utils.flop_counter``). :func:`predict_layers` adds, for a device fitted by the alpha stage
+(``params.yaml``), each time model's predicted milliseconds. Other layers (activations, pooling,
+additions, normalisation) are not modelled: they are listed with zero FLOPs-model time.
+
+Two small networks are defined in code (:data:`NETWORKS`, no downloaded weights) for validating
+the predictions against measured time (:func:`measure_ms`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from greenflops.alpha import MODEL_NAMES, alpha_factor, features_from_frame, get_model, s_k
+
+__all__ = [
+    "NETWORKS",
+    "build_network",
+    "layer_table",
+    "measure_ms",
+    "model_params",
+    "predict_layers",
+    "resnet_like",
+    "validate_networks",
+    "validation_markdown",
+    "vgg_like",
+]
+
+
+def vgg_like(width: int = 32, classes: int = 100) -> Any:
+    """A VGG-style stack: 3×3 convs with ReLU, 2×2 max-pool, widths ×2 per stage; linear head."""
+    import torch.nn as nn
+
+    layers: list[Any] = []
+    c_in = 3
+    for stage, c in enumerate((width, 2 * width, 4 * width, 8 * width)):
+        for _ in range(2 if stage else 1):
+            layers += [nn.Conv2d(c_in, c, 3, padding=1), nn.ReLU(inplace=True)]
+            c_in = c
+        layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, classes))
+
+
+def resnet_like(width: int = 32, blocks: int = 2, classes: int = 100) -> Any:
+    """A ResNet-style stack: stem conv, basic blocks (two 3×3 convs + identity or 1×1 shortcut)."""
+    import torch.nn as nn
+
+    class Block(nn.Module):
+        def __init__(self, c_in: int, c_out: int, stride: int) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1)
+            self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1)
+            self.relu = nn.ReLU()
+            self.short = (nn.Conv2d(c_in, c_out, 1, stride=stride)
+                          if stride != 1 or c_in != c_out else nn.Identity())
+
+        def forward(self, x: Any) -> Any:
+            return self.relu(self.conv2(self.relu(self.conv1(x))) + self.short(x))
+
+    layers: list[Any] = [nn.Conv2d(3, width, 3, padding=1), nn.ReLU()]
+    c_in = width
+    for stage, c in enumerate((width, 2 * width, 4 * width)):
+        for b in range(blocks):
+            layers.append(Block(c_in, c, 2 if (b == 0 and stage) else 1))
+            c_in = c
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, classes))
+
+
+#: Networks defined in code, by name.
+NETWORKS: dict[str, Callable[[], Any]] = {"vgg_like": vgg_like, "resnet_like": resnet_like}
+
+
+def build_network(name: str) -> Any:
+    """A network of :data:`NETWORKS` in eval mode, with fixed (seeded) weights."""
+    import torch
+
+    if name not in NETWORKS:
+        raise ValueError(f"unknown network {name!r}; known: {', '.join(NETWORKS)}")
+    torch.manual_seed(0)
+    return NETWORKS[name]().eval()
+
+
+def layer_table(module: Any, input_shape: Sequence[int]) -> pd.DataFrame:
+    """One row per ``Conv2d`` / ``Linear`` call in a forward pass on zeros of ``input_shape``.
+
+    Columns follow the timing contract (``op, batch, c_in, c_out, h, w, k_h, k_w, stride,
+    padding, dtype, flops``) plus ``layer`` (module name). Grouped convolutions count
+    ``C_in / groups`` inputs per output. Raises if the hook total disagrees with
+    ``torch.utils.flop_counter`` for these layers.
+    """
+    import torch
+    import torch.nn as nn
+    from torch.utils.flop_counter import FlopCounterMode
+
+    rows: list[dict[str, Any]] = []
+    handles = []
+
+    def hook(name: str) -> Callable[..., None]:
+        def record(mod: Any, inputs: tuple[Any, ...], output: Any) -> None:
+            x = inputs[0]
+            if isinstance(mod, nn.Conv2d):
+                if isinstance(mod.padding, str):
+                    raise ValueError(f"{name}: string padding is not supported")
+                b, c_in, h, w = x.shape
+                _, c_out, h_out, w_out = output.shape
+                k_h, k_w = mod.kernel_size
+                flops = 2 * k_h * k_w * (c_in // mod.groups) * c_out * h_out * w_out * b
+                rows.append(dict(layer=name, op="conv2d", batch=b, c_in=c_in, c_out=c_out, h=h,
+                                 w=w, k_h=k_h, k_w=k_w, stride=mod.stride[0],
+                                 padding=mod.padding[0], flops=flops))
+            else:
+                b = int(np.prod(x.shape[:-1]))
+                rows.append(dict(layer=name, op="linear", batch=b, c_in=mod.in_features,
+                                 c_out=mod.out_features, h=1, w=1, k_h=1, k_w=1, stride=1,
+                                 padding=0, flops=2 * b * mod.in_features * mod.out_features))
+        return record
+
+    for name, mod in module.named_modules():
+        if isinstance(mod, (nn.Conv2d, nn.Linear)):
+            handles.append(mod.register_forward_hook(hook(name)))
+    try:
+        counter = FlopCounterMode(display=False)
+        with torch.no_grad(), counter:
+            module(torch.zeros(*input_shape))
+    finally:
+        for h in handles:
+            h.remove()
+    frame = pd.DataFrame(rows)
+    frame["dtype"] = "float32"
+    counted = counter.get_total_flops()
+    if frame["flops"].sum() != counted:
+        raise AssertionError(f"hook FLOPs {frame['flops'].sum()} != flop_counter {counted}")
+    return frame
+
+
+def model_params(params_doc: Mapping[str, Any], model: str) -> dict[str, float]:
+    """Parameter values of ``model`` from a parsed ``params.yaml``."""
+    entry = params_doc["models"].get(model)
+    if entry is None or "parameters" not in entry:
+        raise ValueError(f"model {model!r} was not fitted on {params_doc.get('device_id')}")
+    return {k: float(v["value"]) for k, v in entry["parameters"].items()}
+
+
+def predict_layers(layers: pd.DataFrame, params_doc: Mapping[str, Any],
+                   models: Sequence[str] | None = None) -> pd.DataFrame:
+    """Add ``s``, ``alpha`` (of the best α model), ``alpha_flops`` and ``time_ms_<model>``.
+
+    ``models`` defaults to every model fitted in ``params_doc``.
+    """
+    fitted = [m for m in MODEL_NAMES if "parameters" in params_doc["models"].get(m, {})]
+    models = list(models) if models is not None else fitted
+    out = layers.copy()
+    x = features_from_frame(out)
+    out["s"] = x.s
+    best = params_doc.get("best_alpha_model") or "alpha_fit"
+    p = model_params(params_doc, best)
+    one = x.k_area <= 1
+    out["alpha"] = alpha_factor(
+        x.s, np.where(one, p["beta_k1"], p["beta_kn"]), np.where(one, p["gamma_k1"],
+                                                                  p["gamma_kn"]),
+        s_k(x.k_area, p.get("sk_slope", 1.0)))
+    out["alpha_flops"] = out["alpha"] * out["flops"]
+    for name in models:
+        out[f"time_ms_{name}"] = get_model(name).predict(model_params(params_doc, name), x)
+    return out
+
+
+def measure_ms(module: Any, input_shape: Sequence[int], threads: int,
+               min_run_time: float = 0.5) -> float:
+    """Median wall time (ms) of one forward pass, ``torch.utils.benchmark`` with ``threads``."""
+    import torch
+    from torch.utils.benchmark import Timer
+
+    x = torch.zeros(*input_shape)
+    with torch.no_grad():
+        module(x)  # warm-up
+        timer = Timer(stmt="m(x)", globals={"m": module, "x": x}, num_threads=threads)
+        measurement = timer.blocked_autorange(min_run_time=min_run_time)
+    return float(measurement.median * 1e3)
+
+
+#: Columns of the whole-network validation table.
+VALIDATION_COLUMNS = ["network", "input", "conv_linear_layers", "gflops", "alpha_gflops",
+                      "measured_ms", "model", "predicted_ms", "ape_pct", "note"]
+
+
+def validate_networks(networks: Sequence[str], sides: Sequence[int],
+                      params_doc: Mapping[str, Any], threads: int, min_run_time: float,
+                      note: str = "") -> pd.DataFrame:
+    """Measured vs predicted time of each network at each input side (batch 1, 3 channels).
+
+    The prediction of a model is the sum of its per-layer predictions (conv and linear only).
+    """
+    rows: list[dict[str, Any]] = []
+    for net in networks:
+        for side in sides:
+            shape = (1, 3, int(side), int(side))
+            module = build_network(net)
+            layers = predict_layers(layer_table(module, shape), params_doc)
+            measured = measure_ms(module, shape, threads, min_run_time)
+            for col in [c for c in layers.columns if c.startswith("time_ms_")]:
+                predicted = float(layers[col].sum())
+                rows.append({
+                    "network": net, "input": "x".join(map(str, shape)),
+                    "conv_linear_layers": int(len(layers)),
+                    "gflops": float(layers["flops"].sum()) / 1e9,
+                    "alpha_gflops": float(layers["alpha_flops"].sum()) / 1e9,
+                    "measured_ms": measured, "model": col.removeprefix("time_ms_"),
+                    "predicted_ms": predicted,
+                    "ape_pct": 100.0 * abs(predicted - measured) / measured, "note": note,
+                })
+    if not rows:
+        rows.append({c: None for c in VALIDATION_COLUMNS} | {"note": note})
+    return pd.DataFrame(rows, columns=VALIDATION_COLUMNS)
+
+
+def validation_markdown(table: pd.DataFrame, device_id: str) -> str:
+    """APE (%) of each model on each network, and the MAPE over networks, as Markdown."""
+    lines = [f"# Whole-network time predictions on {device_id}", ""]
+    if table["measured_ms"].isna().all():
+        return "\n".join(lines + [str(table["note"].iloc[0]), ""])
+    models = list(dict.fromkeys(table["model"]))
+    nets = list(dict.fromkeys(zip(table["network"], table["input"])))
+    lines += ["Predicted = sum of the conv/linear layers' predicted times; measured with "
+              "torch.utils.benchmark (median). APE %:", "",
+              "| network | input | GFLOPs | measured (ms) | " + " | ".join(models) + " |",
+              "|---|---|---:|---:|" + "---:|" * len(models)]
+    for net, inp in nets:
+        sub = table[(table["network"] == net) & (table["input"] == inp)].set_index("model")
+        first = sub.iloc[0]
+        lines.append(f"| {net} | {inp} | {first['gflops']:.3g} | {first['measured_ms']:.3g} | "
+                     + " | ".join(f"{sub.loc[m, 'ape_pct']:.1f}" for m in models) + " |")
+    mape = table.groupby("model", sort=False)["ape_pct"].mean()
+    lines.append("| **MAPE** | | | | " + " | ".join(f"**{mape[m]:.1f}**" for m in models) + " |")
+    return "\n".join(lines) + "\n"
