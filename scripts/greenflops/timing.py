@@ -450,6 +450,7 @@ def device_facts(device: Any, threads: int, settings: TimingSettings, dataset: s
         "ram_gb": _ram_gb(),
         **backend,
         "measured_on": dt.date.today().isoformat(),
+        **node_facts(),
     }
     if device.type == "cuda":
         props = torch.cuda.get_device_properties(device)
@@ -478,6 +479,20 @@ def device_facts(device: Any, threads: int, settings: TimingSettings, dataset: s
         facts["peak_gflops"] = round(measure_peak_gflops(device, peak_dtype), 3)
         facts["peak_gflops_dtype"] = settings.dtype
         facts["mem_bandwidth_gbs"] = round(measure_bandwidth_gbs(device), 3)
+    return facts
+
+
+def node_facts() -> dict[str, Any]:
+    """The machine a measurement ran on: ``host`` and, inside a SLURM job, its job id and node.
+
+    Recorded in device.yaml and each sweep's meta.yaml, so that data from a cluster says which
+    node measured it (sweep jobs of one device may land on different nodes).
+    """
+    facts: dict[str, Any] = {"host": platform.node() or None}
+    for key, env in (("slurm_job_id", "SLURM_JOB_ID"), ("slurm_node", "SLURMD_NODENAME"),
+                     ("slurm_partition", "SLURM_JOB_PARTITION")):
+        if os.environ.get(env):
+            facts[key] = os.environ[env]
     return facts
 
 
@@ -883,6 +898,7 @@ def run_sweep(points: Sequence[Mapping[str, Any]], out_csv: str | Path, meta_pat
         "overhead_ratio": round(wall / timed, 4) if timed > 0 else None,
         "loadavg_start": load_start,
         "loadavg_end": _loadavg(),
+        **node_facts(),
         "skipped": skipped,
     }
     write_csv(frame, out_csv)

@@ -1,0 +1,325 @@
+"""The workflow on a SLURM cluster: resources per job kind, the profiles, and real SLURM runs.
+
+The real-SLURM tests need a running cluster (CI: .ci/slurm/setup-slurm.sh starts a single node with
+one fake GPU; .ci/run sets GREENFLOPS_REQUIRE_SLURM=1). Without one they are skipped, unless
+GREENFLOPS_REQUIRE_SLURM=1, where they fail. Every snakemake run is bounded with
+`timeout -s INT -k 30` (snakemake ignores SIGTERM while it waits on SLURM).
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, SNAKEMAKE, copy_project, run_snakemake
+from greenflops.cluster import CLUSTER_DEFAULTS, cluster_resources
+
+REQUIRE_SLURM = os.environ.get("GREENFLOPS_REQUIRE_SLURM") == "1"
+CI_PROFILE = "workflow/profiles/slurm-ci"
+SLURM_RUN_TIMEOUT = 480  # seconds, per snakemake run on SLURM
+FAIL_WORKFLOW = ROOT / "tests" / "data" / "slurm_fail"
+ANALYSIS_DIRS = ("data/processed", "figures")
+
+
+# --- which resources a job asks for (no SLURM needed) -------------------------------------------
+
+
+def test_timing_job_asks_for_one_gpu_of_the_model_on_the_gpu_partition():
+    cluster = {"gpu_model": "a100", "gpu_partition": "gpu", "partition": "cpu", "account": "ai"}
+    assert cluster_resources(cluster, timing=True) == {
+        "slurm_partition": "gpu",
+        "slurm_account": "ai",
+        "gpu": 1,
+        "gpu_model": "a100",
+        "runtime": "2h",
+        "mem_mb": 8000,
+    }
+
+
+def test_analysis_job_asks_for_no_gpu():
+    cluster = {"gpu_model": "a100", "gpu_partition": "gpu", "partition": "cpu"}
+    assert cluster_resources(cluster, timing=False) == {"slurm_partition": "cpu"}
+
+
+def test_null_settings_leave_the_site_defaults():
+    assert cluster_resources({}, timing=False) == {}
+    # no model: any GPU (sbatch --gpus=1); no partition: the site's default partition
+    assert cluster_resources({"timing_runtime": None, "timing_mem_mb": None}, timing=True) == {
+        "gpu": 1
+    }
+
+
+def test_cpu_only_sweeps_request_no_gpu():
+    resources = cluster_resources({"timing_gpus": 0, "gpu_model": "a100"}, timing=True)
+    assert "gpu" not in resources and "gpu_model" not in resources
+
+
+def test_unknown_cluster_key_is_an_error():
+    with pytest.raises(ValueError, match="gpu_type"):
+        cluster_resources({"gpu_type": "a100"}, timing=True)
+
+
+def test_config_cluster_section_matches_the_library_defaults():
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    assert config["cluster"] == CLUSTER_DEFAULTS
+
+
+def _profile(name: str) -> dict:
+    return yaml.safe_load((ROOT / "workflow" / "profiles" / name / "config.yaml").read_text())
+
+
+def test_slurm_profiles_use_the_plugin_with_small_cpu_defaults():
+    for name in ("slurm", "slurm-ci"):
+        profile = _profile(name)
+        assert profile["executor"] == "slurm"
+        defaults = profile["default-resources"]
+        assert not {"gpu", "gpu_model", "gres"} & set(defaults), "analysis jobs must not ask for GPUs"
+        assert re.fullmatch(r"\d+[smhd]", str(defaults["runtime"])), "runtime needs units"
+        assert defaults["mem_mb"] <= 2000  # CPUs: the rule's threads (1 for analysis jobs)
+        assert profile["rerun-incomplete"] is True
+    assert "slurm_partition" not in _profile("slurm")["default-resources"]  # site's choice
+    assert 1 <= _profile("slurm-ci")["slurm-init-seconds-before-status-checks"] <= 5
+
+
+def test_requirements_pin_the_slurm_plugin():
+    assert re.search(
+        r"^snakemake-executor-plugin-slurm==\d", (ROOT / "requirements.txt").read_text(), re.M
+    )
+
+
+def timing_rules() -> set[str]:
+    """Rules that request the `timing_slot` guard: the timing jobs, which get a GPU on SLURM."""
+    text = "".join(p.read_text() for p in (ROOT / "workflow" / "rules").glob("*.smk"))
+    blocks = re.findall(r"^rule (\w+):\n((?:[ \t]+.*\n|\n)+)", text, re.M)
+    return {rule for rule, block in blocks if "timing_slot" in block}
+
+
+def test_cluster_resources_are_applied_after_every_stage():
+    """cluster.smk walks the rules defined before it: it must be the Snakefile's last include."""
+    includes = re.findall(r"^include:\s*\"([^\"]+)\"", (ROOT / "Snakefile").read_text(), re.M)
+    assert includes[-1] == "workflow/rules/cluster.smk", (
+        "keep `include: \"workflow/rules/cluster.smk\"` the last include of the Snakefile "
+        f"(found {includes})"
+    )
+    assert timing_rules(), "no rule requests timing_slot: which jobs need a GPU?"
+
+
+# --- real SLURM ---------------------------------------------------------------------------------
+
+
+def _slurm_problem() -> str | None:
+    """Why no SLURM cluster is usable here, or None when one is."""
+    if shutil.which("sinfo") is None or shutil.which("sacct") is None:
+        return "sinfo/sacct not found"
+    try:
+        proc = subprocess.run(
+            ["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=20
+        )
+    except subprocess.TimeoutExpired:
+        return "sinfo timed out"
+    if proc.returncode != 0:
+        return f"sinfo failed: {proc.stderr.strip()}"
+    if not re.search(r"^(idle|mixed|allocated)", proc.stdout, re.M):
+        return f"no usable node (sinfo: {proc.stdout.split()})"
+    return None
+
+
+@pytest.fixture(scope="module")
+def slurm() -> None:
+    problem = _slurm_problem()
+    if problem:
+        if REQUIRE_SLURM:
+            pytest.fail(f"GREENFLOPS_REQUIRE_SLURM=1 but no SLURM cluster: {problem}")
+        pytest.skip(f"no SLURM cluster ({problem}); CI starts one with .ci/slurm/setup-slurm.sh")
+
+
+def start_on_slurm(workdir: Path, *args: str, profile: Path | str = CI_PROFILE) -> subprocess.Popen:
+    """Start snakemake through SLURM with the CI profile, bounded (SIGINT, SIGKILL 30 s later)."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONHASHSEED="0")
+    cmd = ["timeout", "-s", "INT", "-k", "30", str(SLURM_RUN_TIMEOUT), SNAKEMAKE]
+    cmd += ["--workflow-profile", str(profile), *args]
+    return subprocess.Popen(
+        cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+
+
+def finish(proc: subprocess.Popen) -> tuple[int, str]:
+    """Wait for a run started by start_on_slurm: (exit status, output)."""
+    output, _ = proc.communicate(timeout=SLURM_RUN_TIMEOUT + 60)
+    assert proc.returncode not in (124, 137), f"timed out:\n{output}"
+    return proc.returncode, output
+
+
+def run_on_slurm(workdir: Path, *args: str, profile: Path | str = CI_PROFILE) -> tuple[int, str]:
+    """snakemake through SLURM with the CI profile: (exit status, output)."""
+    return finish(start_on_slurm(workdir, *args, profile=profile))
+
+
+def submitted_jobs(output: str) -> dict[str, str]:
+    """SLURM job id -> rule, from Snakemake's 'submitted with SLURM jobid' lines."""
+    pattern = r"submitted with SLURM jobid (\d+) \(log: \S*/slurm_logs/rule_(\w+)/"
+    return {jobid: rule for jobid, rule in re.findall(pattern, output)}
+
+
+def sacct_jobs(jobids: list[str]) -> dict[str, tuple[str, str, str]]:
+    """SLURM job id -> (state, partition, allocated TRES) from the accounting database."""
+    fields = "JobID,State,Partition,AllocTRES%200"
+    proc = subprocess.run(
+        ["sacct", "-n", "-X", "-P", "-j", ",".join(jobids), "-o", fields],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    rows = [line.split("|") for line in proc.stdout.splitlines() if line.strip()]
+    return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
+
+def outputs_by_rule(workdir: Path, *args: str) -> dict[str, str]:
+    """Output file -> the rule that makes it, from `snakemake --summary` (no job runs)."""
+    proc = run_snakemake(workdir, "--summary", "--cores", "2", *args, check=True)
+    rows = [line.split("\t") for line in proc.stdout.splitlines()[1:] if "\t" in line]
+    return {row[0]: row[2] for row in rows}
+
+
+def representative_targets(workdir: Path) -> list[str]:
+    """One output of every analysis rule in the default target: each kind of job runs once.
+
+    Timing rules are left out: what they write is a measurement, different in every run.
+    """
+    timing = timing_rules() | {"all"}
+    first: dict[str, str] = {}
+    for path, rule in sorted(outputs_by_rule(workdir).items()):
+        if rule not in timing:
+            first.setdefault(rule, path)
+    return sorted(first.values())
+
+
+def tree_differences(left: Path, right: Path) -> list[str]:
+    """Files under ANALYSIS_DIRS that are missing on one side or differ in bytes."""
+    problems = []
+    for sub in ANALYSIS_DIRS:
+        a = {p.relative_to(left) for p in (left / sub).rglob("*") if p.is_file()}
+        b = {p.relative_to(right) for p in (right / sub).rglob("*") if p.is_file()}
+        problems += [f"only in local run: {p}" for p in sorted(a - b)]
+        problems += [f"only in SLURM run: {p}" for p in sorted(b - a)]
+        problems += [
+            f"differs: {p}"
+            for p in sorted(a & b)
+            if not filecmp.cmp(left / p, right / p, shallow=False)
+        ]
+    return problems
+
+
+@pytest.mark.slow
+def test_workflow_on_slurm_gives_the_same_outputs_as_a_local_run(slurm, tmp_path):
+    local = copy_project(tmp_path / "local")
+    cluster = copy_project(tmp_path / "cluster")
+    targets = representative_targets(local)
+    on_slurm = start_on_slurm(cluster, *targets)  # the local run works while SLURM jobs wait
+    try:
+        run_snakemake(local, "--cores", "2", *targets, check=True)
+    except BaseException:
+        on_slurm.send_signal(signal.SIGINT)  # timeout passes it on; snakemake cancels its jobs
+        on_slurm.wait(timeout=90)
+        raise
+    returncode, output = finish(on_slurm)
+    assert returncode == 0, output
+    jobs = submitted_jobs(output)
+    assert jobs, f"no job went through SLURM:\n{output}"
+    accounting = sacct_jobs(list(jobs))
+    timing = timing_rules()
+    for jobid, rule in jobs.items():
+        state, partition, tres = accounting[jobid]
+        assert state == "COMPLETED" and partition == "debug", (rule, jobid, state, partition)
+        if rule in timing:
+            assert "gres/gpu=1" in tres, f"timing job {rule} got no GPU: {tres}"
+        else:
+            assert "gres/gpu" not in tres, f"analysis job {rule} asked for a GPU: {tres}"
+            assert "mem=1000M" in tres, f"analysis job {rule} asks for more than the default: {tres}"
+
+    assert all((cluster / target).is_file() for target in targets)
+    assert tree_differences(local, cluster) == []
+
+
+@pytest.mark.slow
+def test_quick_sweep_on_slurm_takes_one_gpu_per_timing_job(slurm, project):
+    # The CI cluster's GPU is model `fake` in partition `gpu`; there is no CUDA, so the sweeps
+    # time the CPU of the node (sweeps.device cpu).
+    config = [
+        "--config",
+        "sweep_profile=quick",
+        "sweeps={device: cpu}",
+        "cluster={gpu_partition: gpu, gpu_model: fake}",
+    ]
+    timing = timing_rules()
+    # device facts and one sweep of the quick profile: two timing jobs (the rest only costs time)
+    planned = outputs_by_rule(project, *config)
+    measured = sorted(p for p, rule in planned.items() if rule in timing and "/timings/" in p)
+    facts = [p for p in measured if p.endswith("/device.yaml")]
+    sweeps = [p for p in measured if p.endswith(".csv")]
+    assert facts and sweeps, f"sweep_profile=quick plans no timing job: {planned}"
+    shutil.rmtree(project / Path(facts[0]).parent, ignore_errors=True)  # measure afresh
+    # One sweep first, then the device facts: a device.yaml without any <sweep>.csv next to it
+    # makes the workflow refuse to load (alpha.smk validates data/raw/timings at parse time), and
+    # on SLURM every job parses the workflow again.
+    jobs = {}
+    for target in (sweeps[0], facts[0]):
+        returncode, output = run_on_slurm(project, target, *config)  # targets before --config
+        assert returncode == 0, output
+        jobs |= submitted_jobs(output)
+    accounting = sacct_jobs(list(jobs))
+    timing_jobs = [jobid for jobid, rule in jobs.items() if rule in timing]
+    assert timing_jobs, f"no timing job went through SLURM:\n{output}"
+    for jobid, rule in jobs.items():
+        state, partition, tres = accounting[jobid]
+        assert state == "COMPLETED", (rule, jobid, state)
+        if rule in timing:  # exactly one GPU, of the configured model, on the GPU partition
+            assert partition == "gpu" and "gres/gpu=1" in tres, (rule, partition, tres)
+            assert "gres/gpu:fake=1" in tres, (rule, tres)
+        else:
+            assert partition == "debug" and "gres/gpu" not in tres, (rule, partition, tres)
+
+    # the data lands under its own device_id, and device.yaml says which node measured it
+    device_files = list((project / "data" / "raw" / "timings").glob("*-quick/device.yaml"))
+    assert len(device_files) == 1, device_files
+    device = yaml.safe_load(device_files[0].read_text(encoding="utf-8"))
+    assert device["device_id"] == device_files[0].parent.name
+    assert device["device_type"] == "cpu"
+    assert device["host"] == socket.gethostname(), device
+    assert device["slurm_job_id"] and device["slurm_node"], device
+    assert list(device_files[0].parent.glob("*.csv")), "no timing CSV next to device.yaml"
+
+
+@pytest.mark.slow
+def test_failing_slurm_job_fails_the_run_with_its_log_and_rerun_resumes(slurm, tmp_path):
+    work = tmp_path / "fail"
+    work.mkdir()
+    shutil.copy(FAIL_WORKFLOW / "Snakefile", work / "Snakefile")
+    profile = ROOT / CI_PROFILE
+
+    returncode, output = run_on_slurm(work, profile=profile)
+    assert returncode != 0, output
+    assert "SLURM status is: 'FAILED'" in output, output
+    # the failed job's log is printed, and the SLURM log is kept
+    assert "Logfile logs/make_b.log:" in output and "make_b fails on purpose" in output, output
+    kept = list((work / ".snakemake" / "slurm_logs" / "rule_make_b").glob("*.log"))
+    assert kept, "the failed job's SLURM log was not kept"
+    assert (work / "a.txt").exists() and not (work / "b.txt").exists()
+    a_mtime = (work / "a.txt").stat().st_mtime_ns
+
+    (work / "fixed").touch()
+    returncode, output = run_on_slurm(work, profile=profile)
+    assert returncode == 0, output
+    assert set(submitted_jobs(output).values()) == {"make_b"}, output  # resumed: only make_b ran
+    assert (work / "a.txt").stat().st_mtime_ns == a_mtime
+    assert (work / "b.txt").read_text() == "a\n"
