@@ -1,22 +1,35 @@
 """Whole-model α-FLOPs: per-layer FLOPs from hooks (checked against flop_counter and by hand),
-per-layer predictions from a params.yaml, the CLI, and the validation table."""
+per-layer predictions from a params.yaml, the CLI, whole-network timing with the sweep harness,
+the raw whole-network file's reader, and the (deterministic) validation table."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
 from greenflops.alpha_fit import fit_device, params_document
 from greenflops.alpha_synth import synthetic_timings
 from greenflops.model_cost import (
+    WHOLE_NETWORK_COLUMNS,
     build_network,
     layer_table,
+    measure_networks,
+    network_points,
     predict_layers,
+    read_whole_networks,
     validate_networks,
     validation_markdown,
 )
+from greenflops.outputs import write_csv
+from greenflops.tables import TableValidationError, load_schema, validate_records
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "workflow" / "schemas" / "whole_networks.schema.yaml"
+FIXTURE = ROOT / "tests" / "data" / "alpha" / "networks" / "whole_networks.csv"
 
 TRUE = {"beta_k1": 0.03, "gamma_k1": 0.9, "beta_kn": 0.02, "gamma_kn": 0.6, "sk_slope": 1.0,
         "overhead_ms": 0.01, "scale_ms_per_gflop": 5.0}
@@ -54,22 +67,82 @@ def test_predict_layers_sums_models(params_doc):
     assert layers["time_ms_alpha_overhead"].min() >= p["overhead_ms"]["value"] * 0.999
 
 
+def _measured(rows):
+    return pd.DataFrame(rows, columns=WHOLE_NETWORK_COLUMNS)
+
+
 def test_validation_table_and_markdown(params_doc):
-    table = validate_networks(["vgg_like"], [32], params_doc, threads=1, min_run_time=0.05)
+    measured = _measured([
+        ("vgg_like", "1x3x64x64", 1, 2, "float32", 8.0, 0.1, 50),
+        ("vgg_like", "1x3x128x128", 1, 2, "float32", 30.0, None, 20),
+    ])
+    table = validate_networks(measured, params_doc)
     assert set(table["model"]) == {"flops", "alpha_fit", "alpha_overhead"}
-    assert (table["measured_ms"] > 0).all()
-    row = table[table["model"] == "flops"].iloc[0]
-    assert row["ape_pct"] == pytest.approx(
-        100 * abs(row["predicted_ms"] - row["measured_ms"]) / row["measured_ms"])
+    # sorted by input size, not as text ("1x3x128x128" < "1x3x64x64" as text)
+    assert list(dict.fromkeys(table["input"])) == ["1x3x64x64", "1x3x128x128"]
+    row = table[(table["model"] == "flops") & (table["input"] == "1x3x64x64")].iloc[0]
+    assert row["measured_ms"] == 8.0 and row["measured_iqr_ms"] == 0.1
+    # flops model by hand: scale x GFLOPs of the conv/linear layers
+    scale = params_doc["models"]["flops"]["parameters"]["scale_ms_per_gflop"]["value"]
+    flops = layer_table(build_network("vgg_like"), (1, 3, 64, 64))["flops"].sum()
+    assert row["gflops"] == pytest.approx(flops / 1e9)
+    assert row["predicted_ms"] == pytest.approx(scale * flops / 1e9)
+    assert row["ape_pct"] == pytest.approx(100 * abs(row["predicted_ms"] - 8.0) / 8.0)
     text = validation_markdown(table, "synthetic")
-    assert "| vgg_like | 1x3x32x32 |" in text and "**MAPE**" in text
-    skipped = validate_networks([], [], params_doc, 1, 0.0, note="not validated: elsewhere")
-    assert "not validated" in validation_markdown(skipped, "x")
+    assert "| vgg_like | 1x3x128x128 |" in text and "**MAPE**" in text
+    assert "data/raw/timings/synthetic/networks/whole_networks.csv" in text
+    skipped = validate_networks(_measured([]), params_doc, note="not measured on this device")
+    assert "not measured" in validation_markdown(skipped, "x")
+    assert len(skipped) == 1 and skipped["measured_ms"].isna().all()
+
+
+def test_validation_is_byte_identical(tmp_path, params_doc):
+    """Nothing is timed: the same raw rows (in any order) give the same bytes."""
+    measured = read_whole_networks(FIXTURE, SCHEMA)
+    write_csv(validate_networks(measured, params_doc), tmp_path / "a.csv")
+    shuffled = measured.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    write_csv(validate_networks(shuffled, params_doc), tmp_path / "b.csv")
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert len(pd.read_csv(tmp_path / "a.csv")) == 4 * 3
+
+
+def test_read_whole_networks_errors(tmp_path):
+    good = FIXTURE.read_text().splitlines()
+    assert len(read_whole_networks(FIXTURE, SCHEMA)) == 4
+    cases = [
+        (good[2].replace(",1,2,", ",2,2,", 1), "line 3, column 'batch'"),
+        (good[2].replace("resnet_like", "alexnet"), "line 3, column 'network'"),
+        (good[2].replace("1x3x64x64", "1x3x64"), "line 3, column 'input_shape'"),
+        (good[2].replace("17.3905", "-1"), "line 3, column 'time_ms'"),
+    ]
+    for bad_line, where in cases:
+        path = tmp_path / "whole_networks.csv"
+        path.write_text("\n".join([good[0], good[1], bad_line, *good[3:]]) + "\n")
+        with pytest.raises(TableValidationError, match=where):
+            read_whole_networks(path, SCHEMA)
+
+
+def test_measure_networks_with_sweep_harness():
+    import torch
+
+    from greenflops.timing import TimingSettings
+
+    torch.set_num_threads(1)
+    points = network_points(["vgg_like", "resnet_like"], [16])
+    assert points == [("vgg_like", (1, 3, 16, 16)), ("resnet_like", (1, 3, 16, 16))]
+    settings = TimingSettings(min_run_time=0.01, max_run_time=0.05, energy=False)
+    frame = measure_networks(points, torch.device("cpu"), settings)
+    assert list(frame.columns) == WHOLE_NETWORK_COLUMNS
+    assert list(frame["input_shape"]) == ["1x3x16x16", "1x3x16x16"]
+    assert (frame["time_ms"] > 0).all() and (frame["runs"] >= 4).all()
+    assert (frame["threads"] == 1).all() and (frame["dtype"] == "float32").all()
+    validate_records(frame.to_dict("records"), load_schema(SCHEMA), "measured")
+    with pytest.raises(ValueError, match="unknown network"):
+        network_points(["alexnet"], [16])
 
 
 def test_cli(tmp_path, params_doc, capsys):
     import importlib.util
-    from pathlib import Path
 
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params_doc))

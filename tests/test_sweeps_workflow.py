@@ -27,9 +27,12 @@ TINY = {
                 },
             }
         },
-    }
+    },
+    # whole-network timings (rule whole_networks): one small network, briefly
+    "alpha": {"model_validation": {"networks": ["vgg_like"], "inputs": [16],
+                                   "min_run_time_s": 0.01}},
 }
-SWEEP_JOB = re.compile(r"^(sweep|device_facts)\s+\d+\s*$", re.M)
+SWEEP_JOB = re.compile(r"^(sweep|device_facts|whole_networks)\s+\d+\s*$", re.M)
 
 
 def _tiny(project: Path) -> list[str]:
@@ -55,25 +58,39 @@ def test_sweeps_one_at_a_time_and_not_remeasured(project, tmp_path):
     args = _tiny(project)
     # No --workflow-profile: Snakemake must find the default profile (timing_slot=1) by itself,
     # through the top-level `profiles` link to workflow/profiles.
-    proc = run_snakemake(project, "data/processed/timings_inventory.csv", "--cores", "2",
-                         *args, check=True)
+    import torch
+
+    from greenflops.timing import hardware_id
+
+    dataset = f"{hardware_id(torch.device('cpu'), 1)}-tiny"  # threads: 1, profile tiny
+    nets_csv = f"data/raw/timings/{dataset}/networks/whole_networks.csv"
+    proc = run_snakemake(project, "data/processed/timings_inventory.csv", nets_csv, "--cores",
+                         "2", *args, check=True)
     folders = [p for p in (project / "data/raw/timings").iterdir() if p.name.endswith("-tiny")]
     assert len(folders) == 1, proc.stdout
     folder = folders[0]
     assert sorted(p.name for p in folder.iterdir()) == [
         "dense_batch.csv", "dense_batch.meta.yaml", "device.yaml",
-        "increasing_cin.csv", "increasing_cin.meta.yaml"]
+        "increasing_cin.csv", "increasing_cin.meta.yaml", "networks"]
     schema = project / "workflow/schemas/timings.schema.yaml"
     assert len(read_table(folder / "dense_batch.csv", schema)) == 3
     facts = yaml.safe_load((folder / "device.yaml").read_text())
     assert facts["device_id"] == folder.name and facts["peak_gflops"] > 0
     inventory = (project / "data/processed/timings_inventory.csv").read_text()
-    assert "increasing_cin" in inventory
+    assert "increasing_cin" in inventory and "whole_networks" not in inventory
+    # Whole networks: raw data in a subfolder, measured on the same device, by the same harness.
+    nets = read_table(folder / "networks" / "whole_networks.csv",
+                      project / "workflow/schemas/whole_networks.schema.yaml")
+    assert list(nets["input_shape"]) == ["1x3x16x16"] and (nets["threads"] == 1).all()
+    assert (nets["time_ms"] > 0).all()
+    assert yaml.safe_load((folder / "networks" / "whole_networks.meta.yaml").read_text())[
+        "device_id"] == folder.name
 
-    # The guard: the three timing jobs (two sweeps, device facts) ran one after the other.
+    # The guard: the four timing jobs (two sweeps, device facts, whole networks) ran one after
+    # the other.
     spans = sorted(_span(log) for log in (project / "logs/sweeps").glob("*_*.log")
                    if "inventory" not in log.name)
-    assert len(spans) == 3
+    assert len(spans) == 4
     for (_, end), (start, _) in zip(spans, spans[1:]):
         assert end <= start, f"timing jobs overlapped: {spans}"
 

@@ -14,20 +14,27 @@ from typing import Any
 
 from greenflops.alpha_fit import load_device
 
-__all__ = ["PRED_VS_MEASURED", "alpha_targets", "device_figures", "discover_devices",
-           "figure_caption", "sweep_panels", "timing_inputs"]
+__all__ = ["PRED_VS_MEASURED", "WHOLE_NETWORKS", "alpha_targets", "device_figures",
+           "discover_devices", "figure_caption", "sweep_panels", "timing_inputs",
+           "whole_networks_inputs"]
 
 #: The figure beyond the paper: predicted vs measured, every model.
 PRED_VS_MEASURED = "pred_vs_measured"
 
 _KIND = {"cpu": "cpu", "cuda": "gpu", "mps": "gpu"}
 
+#: Raw whole-network timings of a device, relative to its folder (a subfolder: the timing-file
+#: globs ``<device_id>/*.csv`` do not see it).
+WHOLE_NETWORKS = "networks/whole_networks.csv"
+
 
 def discover_devices(root: str | Path, timings_schema: str | Path,
                      device_schema: str | Path) -> dict[str, dict[str, Any]]:
-    """``{device_id: {"sweeps": [...], "kind": "cpu" | "gpu" | "other"}}``, each validated.
+    """``{device_id: {"sweeps": [...], "kind": "cpu" | "gpu" | "other", "networks": bool}}``,
+    each validated.
 
-    ``kind`` comes from ``device_type`` in device.yaml (cuda and mps are GPUs). Raises
+    ``kind`` comes from ``device_type`` in device.yaml (cuda and mps are GPUs); ``networks`` says
+    whether the device has raw whole-network timings (:data:`WHOLE_NETWORKS`). Raises
     :class:`greenflops.tables.TableValidationError` on the first bad file.
     """
     found: dict[str, dict[str, Any]] = {}
@@ -36,6 +43,7 @@ def discover_devices(root: str | Path, timings_schema: str | Path,
         found[meta_path.parent.name] = {
             "sweeps": sorted(frame["sweep"].astype(str).unique()),
             "kind": _KIND.get(str(meta.get("device_type")), "other"),
+            "networks": (meta_path.parent / WHOLE_NETWORKS).is_file(),
         }
     return found
 
@@ -95,6 +103,12 @@ def timing_inputs(root: str | Path, device_id: str) -> list[str]:
     return sorted(str(p) for p in folder.glob("*.csv")) + [str(folder / "device.yaml")]
 
 
+def whole_networks_inputs(root: str | Path, device_id: str) -> list[str]:
+    """The device's raw whole-network timings as a one-item list, or ``[]`` when it has none."""
+    path = Path(root) / device_id / WHOLE_NETWORKS
+    return [str(path)] if path.is_file() else []
+
+
 def alpha_targets(devices: Mapping[str, Mapping[str, Any]],
                   figures: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Every default output of the stage, device by device."""
@@ -105,6 +119,6 @@ def alpha_targets(devices: Mapping[str, Mapping[str, Any]],
         out += [f"figures/alpha/{dev}/{fig}.png" for fig in device_figures(info, figures)]
         if "dense_vs_conv" in info["sweeps"]:
             out.append(f"figures/alpha/{dev}/fig03a_table.md")
-        if info["kind"] == "cpu":
+        if info.get("networks"):  # whole-network timings measured on this device
             out.append(f"{base}/model_validation.md")
     return out

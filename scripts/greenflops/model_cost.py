@@ -7,7 +7,10 @@ their shapes and FLOPs (2 per multiply-add, as :mod:`greenflops.flops`; cross-ch
 additions, normalisation) are not modelled: they are listed with zero FLOPs-model time.
 
 Two small networks are defined in code (:data:`NETWORKS`, no downloaded weights) for validating
-the predictions against measured time (:func:`measure_ms`).
+the predictions against measured time. Measuring (:func:`measure_networks`, the sweep harness's
+:func:`greenflops.timing.time_call`) belongs to the sweeps stage and writes raw data
+``data/raw/timings/<device_id>/networks/whole_networks.csv``; the analysis
+(:func:`validate_networks`) only reads it (:func:`read_whole_networks`) and is deterministic.
 """
 
 from __future__ import annotations
@@ -22,11 +25,15 @@ from greenflops.alpha import MODEL_NAMES, alpha_factor, features_from_frame, get
 
 __all__ = [
     "NETWORKS",
+    "WHOLE_NETWORK_COLUMNS",
     "build_network",
     "layer_table",
-    "measure_ms",
+    "measure_networks",
     "model_params",
+    "network_points",
+    "parse_shape",
     "predict_layers",
+    "read_whole_networks",
     "resnet_like",
     "validate_networks",
     "validation_markdown",
@@ -172,50 +179,122 @@ def predict_layers(layers: pd.DataFrame, params_doc: Mapping[str, Any],
     return out
 
 
-def measure_ms(module: Any, input_shape: Sequence[int], threads: int,
-               min_run_time: float = 0.5) -> float:
-    """Median wall time (ms) of one forward pass, ``torch.utils.benchmark`` with ``threads``."""
-    import torch
-    from torch.utils.benchmark import Timer
+#: Columns of the raw whole-network timings (workflow/schemas/whole_networks.schema.yaml).
+WHOLE_NETWORK_COLUMNS = ["network", "input_shape", "batch", "threads", "dtype", "time_ms",
+                         "time_ms_iqr", "runs"]
 
-    x = torch.zeros(*input_shape)
-    with torch.no_grad():
-        module(x)  # warm-up
-        timer = Timer(stmt="m(x)", globals={"m": module, "x": x}, num_threads=threads)
-        measurement = timer.blocked_autorange(min_run_time=min_run_time)
-    return float(measurement.median * 1e3)
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """``"1x3x64x64"`` → ``(1, 3, 64, 64)``; raises ``ValueError`` for anything else."""
+    parts = str(text).split("x")
+    if len(parts) != 4 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(f"input_shape {text!r} is not BxCxHxW (positive integers)")
+    return tuple(int(p) for p in parts)
+
+
+def network_points(networks: Sequence[str], sides: Sequence[int],
+                   batch: int = 1) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """``(network, input shape)`` of each network at each square input side (3 channels)."""
+    for net in networks:
+        if net not in NETWORKS:
+            raise ValueError(f"unknown network {net!r}; known: {', '.join(NETWORKS)}")
+    return [(net, (int(batch), 3, int(side), int(side))) for net in networks for side in sides]
+
+
+def measure_networks(points: Sequence[tuple[str, Sequence[int]]], device: Any,
+                     settings: Any) -> pd.DataFrame:
+    """Time one forward pass of each ``(network, input shape)`` with the sweep harness.
+
+    Uses :func:`greenflops.timing.time_call` with ``settings``
+    (:class:`~greenflops.timing.TimingSettings`), as the layer sweeps do: the network's seeded
+    weights and a uniform random input in [-1, 1), in ``settings.dtype`` (channels-last when
+    asked), on ``device``, under ``torch.inference_mode``. Returns the raw rows
+    (:data:`WHOLE_NETWORK_COLUMNS`), ``time_ms``/``time_ms_iqr`` to 6 significant figures.
+    """
+    import torch
+
+    from greenflops.timing import _torch_dtype, time_call
+
+    tdtype = _torch_dtype(settings.dtype)
+    fmt = torch.channels_last if settings.channels_last else torch.contiguous_format
+    rows: list[dict[str, Any]] = []
+    for net, shape in points:
+        module = build_network(net).to(device=device, dtype=tdtype, memory_format=fmt)
+        gen = torch.Generator().manual_seed(0)
+        x = (torch.rand(*shape, generator=gen) * 2 - 1).to(device=device, dtype=tdtype)
+        x = x.contiguous(memory_format=fmt)
+        with torch.inference_mode():
+            result = time_call(lambda m=module, v=x: m(v), device, settings)
+        rows.append({
+            "network": net, "input_shape": "x".join(map(str, shape)), "batch": int(shape[0]),
+            "threads": int(torch.get_num_threads()), "dtype": settings.dtype,
+            "time_ms": float(f"{result.median_s * 1e3:.5e}"),
+            "time_ms_iqr": float(f"{result.iqr_s * 1e3:.5e}"), "runs": int(result.runs),
+        })
+        del module, x
+    return pd.DataFrame(rows, columns=WHOLE_NETWORK_COLUMNS)
+
+
+def read_whole_networks(path: Any, schema: Any) -> pd.DataFrame:
+    """Read and validate a raw ``whole_networks.csv``: the schema (file, line, column on error),
+    a known network, an ``input_shape`` BxCxHxW whose B is ``batch``."""
+    from greenflops.tables import TableValidationError, read_table
+
+    frame = read_table(path, schema)
+    for i, row in enumerate(frame.to_dict("records")):
+        line = i + 2
+        if row["network"] not in NETWORKS:
+            raise TableValidationError(path, line, "network",
+                                       f"unknown network {row['network']!r}; known: "
+                                       + ", ".join(NETWORKS))
+        try:
+            shape = parse_shape(row["input_shape"])
+        except ValueError as exc:
+            raise TableValidationError(path, line, "input_shape", str(exc)) from None
+        if shape[0] != row["batch"]:
+            raise TableValidationError(path, line, "batch",
+                                       f"{row['batch']} is not the batch of {row['input_shape']}")
+    return frame
 
 
 #: Columns of the whole-network validation table.
-VALIDATION_COLUMNS = ["network", "input", "conv_linear_layers", "gflops", "alpha_gflops",
-                      "measured_ms", "model", "predicted_ms", "ape_pct", "note"]
+VALIDATION_COLUMNS = ["network", "input", "threads", "dtype", "conv_linear_layers", "gflops",
+                      "alpha_gflops", "measured_ms", "measured_iqr_ms", "model", "predicted_ms",
+                      "ape_pct", "note"]
 
 
-def validate_networks(networks: Sequence[str], sides: Sequence[int],
-                      params_doc: Mapping[str, Any], threads: int, min_run_time: float,
+def validate_networks(measured: pd.DataFrame, params_doc: Mapping[str, Any],
                       note: str = "") -> pd.DataFrame:
-    """Measured vs predicted time of each network at each input side (batch 1, 3 channels).
+    """Predicted vs measured time of each network row of ``measured`` (raw whole-network rows).
 
-    The prediction of a model is the sum of its per-layer predictions (conv and linear only).
+    The prediction of a model is the sum of its per-layer predictions (conv and linear only),
+    from the fitted ``params_doc``; nothing is timed here, so the table depends only on its
+    inputs. Rows are sorted by network, input, model. With no measured rows, one row carrying
+    ``note``.
     """
     rows: list[dict[str, Any]] = []
-    for net in networks:
-        for side in sides:
-            shape = (1, 3, int(side), int(side))
-            module = build_network(net)
-            layers = predict_layers(layer_table(module, shape), params_doc)
-            measured = measure_ms(module, shape, threads, min_run_time)
-            for col in [c for c in layers.columns if c.startswith("time_ms_")]:
-                predicted = float(layers[col].sum())
-                rows.append({
-                    "network": net, "input": "x".join(map(str, shape)),
-                    "conv_linear_layers": int(len(layers)),
-                    "gflops": float(layers["flops"].sum()) / 1e9,
-                    "alpha_gflops": float(layers["alpha_flops"].sum()) / 1e9,
-                    "measured_ms": measured, "model": col.removeprefix("time_ms_"),
-                    "predicted_ms": predicted,
-                    "ape_pct": 100.0 * abs(predicted - measured) / measured, "note": note,
-                })
+    records = sorted(measured.to_dict("records"), key=lambda r: (
+        str(r["network"]), parse_shape(r["input_shape"]), int(r["threads"]), str(r["dtype"])))
+    for rec in records:
+        shape = parse_shape(rec["input_shape"])
+        layers = layer_table(build_network(rec["network"]), shape)
+        layers["dtype"] = rec["dtype"]
+        layers = predict_layers(layers, params_doc)
+        measured_ms = float(rec["time_ms"])
+        iqr = rec.get("time_ms_iqr")
+        for col in [c for c in layers.columns if c.startswith("time_ms_")]:
+            predicted = float(layers[col].sum())
+            rows.append({
+                "network": rec["network"], "input": rec["input_shape"],
+                "threads": int(rec["threads"]), "dtype": rec["dtype"],
+                "conv_linear_layers": int(len(layers)),
+                "gflops": float(layers["flops"].sum()) / 1e9,
+                "alpha_gflops": float(layers["alpha_flops"].sum()) / 1e9,
+                "measured_ms": measured_ms,
+                "measured_iqr_ms": None if iqr is None or pd.isna(iqr) else float(iqr),
+                "model": col.removeprefix("time_ms_"), "predicted_ms": predicted,
+                "ape_pct": 100.0 * abs(predicted - measured_ms) / measured_ms, "note": note,
+            })
     if not rows:
         rows.append({c: None for c in VALIDATION_COLUMNS} | {"note": note})
     return pd.DataFrame(rows, columns=VALIDATION_COLUMNS)
@@ -227,13 +306,16 @@ def validation_markdown(table: pd.DataFrame, device_id: str) -> str:
     if table["measured_ms"].isna().all():
         return "\n".join(lines + [str(table["note"].iloc[0]), ""])
     models = list(dict.fromkeys(table["model"]))
-    nets = list(dict.fromkeys(zip(table["network"], table["input"])))
-    lines += ["Predicted = sum of the conv/linear layers' predicted times; measured with "
-              "torch.utils.benchmark (median). APE %:", "",
+    keys = ["network", "input", "threads", "dtype"]
+    nets = list(dict.fromkeys(zip(*(table[k] for k in keys))))
+    lines += ["Predicted = sum of the conv/linear layers' predicted times; measured = raw "
+              f"data/raw/timings/{device_id}/networks/whole_networks.csv (sweep harness, "
+              "median per forward pass). APE %:", "",
               "| network | input | GFLOPs | measured (ms) | " + " | ".join(models) + " |",
               "|---|---|---:|---:|" + "---:|" * len(models)]
-    for net, inp in nets:
-        sub = table[(table["network"] == net) & (table["input"] == inp)].set_index("model")
+    for net, inp, threads, dtype in nets:
+        sub = table[(table["network"] == net) & (table["input"] == inp)
+                    & (table["threads"] == threads) & (table["dtype"] == dtype)].set_index("model")
         first = sub.iloc[0]
         lines.append(f"| {net} | {inp} | {first['gflops']:.3g} | {first['measured_ms']:.3g} | "
                      + " | ".join(f"{sub.loc[m, 'ape_pct']:.1f}" for m in models) + " |")

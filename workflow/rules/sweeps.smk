@@ -150,6 +150,56 @@ rule sweep:
         "PYTHONPATH=scripts python scripts/sweep.py {params.job:q}"
 
 
+# Whole-network timings (raw data for rule alpha_model_validation): the networks of config
+# alpha.model_validation, timed by the same harness and identity check as the sweeps, into a
+# subfolder networks/ so that the <device_id>/*.csv globs of the timing datasets never see it.
+# CPU targets only for now: on a GPU the dataset's dtype/TF32/channels-last options and NVML
+# energy would have to be applied to whole modules, which is not implemented nor tested (no GPU
+# in CI); GPU devices get no whole-network check.
+NETWORK_JOB = {
+    key: config["alpha"]["model_validation"][key]
+    for key in ("networks", "inputs", "min_run_time_s")
+}
+NETWORK_OUTPUTS = (
+    [f"{TIMINGS_ROOT}/{SWEEP_DATASET}/networks/whole_networks.csv"]
+    if SWEEP_TARGET and SWEEP_TARGET.device_type == "cpu"
+    else []
+)
+
+
+rule whole_networks:
+    output:
+        csv="data/raw/timings/{dataset}/networks/whole_networks.csv",
+        meta="data/raw/timings/{dataset}/networks/whole_networks.meta.yaml",
+    log:
+        "logs/sweeps/whole_networks_{dataset}.log",
+    wildcard_constraints:
+        dataset=_SWEEP_DATASET_RE if NETWORK_OUTPUTS else "(?!)",
+    conda:
+        "../../environment.yml"
+    threads: SWEEP_TARGET.threads if SWEEP_TARGET else 1
+    resources:
+        timing_slot=1,
+    params:
+        profile=SWEEP_PROFILE,
+        job=lambda wildcards, output, threads: json.dumps(
+            {
+                "run": SWEEP_PARAMS,
+                "dataset": wildcards.dataset,
+                **NETWORK_JOB,
+                "csv": output.csv,
+                "meta": output.meta,
+                "log": f"logs/sweeps/whole_networks_{wildcards.dataset}.log",
+                "threads": threads,
+                "schema": "workflow/schemas/whole_networks.schema.yaml",
+            }
+        ),
+    message:
+        "Whole-network timings on {wildcards.dataset} (profile {params.profile})"
+    shell:
+        "PYTHONPATH=scripts python scripts/whole_networks.py {params.job:q}"
+
+
 rule timings_inventory:
     input:
         csvs=[f for files in TIMING_FILES.values() for f in files if f.endswith(".csv")],
@@ -170,4 +220,4 @@ rule timings_inventory:
         "../../scripts/timings_inventory.py"
 
 
-TARGETS["sweeps"] = [*SWEEP_OUTPUTS, *rules.timings_inventory.output]
+TARGETS["sweeps"] = [*SWEEP_OUTPUTS, *NETWORK_OUTPUTS, *rules.timings_inventory.output]
