@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from greenflops.alpha import features_from_frame
+from greenflops.alpha import features_from_frame, get_model
 from greenflops.alpha_fit import (
     error_metrics,
     fit_device,
@@ -211,3 +211,41 @@ def test_neighbour_floor():
     # (geometric, sqrt(8)=2.83 vs 2 -> 41.4 %), w=4 predicted sqrt(2*8)=4 vs 8 -> 50 %.
     assert floor["n"] == 4
     assert floor["by_sweep"]["s"]["mape_pct"] == pytest.approx((0 + 0 + 41.421 + 50) / 4, rel=1e-3)
+
+
+ROOF = {"overhead_ms": 0.004, "scale_ms_per_gflop": 20.0, "ms_per_gb": 70.0}
+
+
+@pytest.mark.parametrize("model, true", [
+    ("roofline_fit", ROOF),
+    ("alpha_roofline", {**ROOF, "beta_k1": 0.05, "gamma_k1": 0.8, "beta_kn": 0.02,
+                        "gamma_kn": 0.6, "scale_ms_per_gflop": 150.0, "ms_per_gb": 200.0}),
+])
+def test_fitted_rooflines_recover_known_parameters(model, true):
+    """3 % log-normal noise on every sweep; P, W, c0 (and beta, gamma) recovered."""
+    frame = synthetic_timings(model, true, noise_sd=0.03, seed=5)
+    x = features_from_frame(frame)
+    y = frame["time_ms"].to_numpy()
+    # the data must exercise both roofs and the overhead
+    compute = get_model(model).predict({**true, "ms_per_gb": 1e-9, "overhead_ms": 0.0}, x)
+    memory = true["ms_per_gb"] * x.bytes_moved / 1e9
+    assert (memory > compute).sum() >= 3 and (compute > memory).sum() >= 10
+    fit = fit_model(model, x, y, starts=4)
+    for name, value in true.items():
+        # beta is the weakest-identified parameter (it sets alpha only at large S)
+        tol = 0.5 if name == "overhead_ms" else 0.3 if name.startswith("beta") else 0.15
+        assert fit.params[name] == pytest.approx(value, rel=tol), name
+    assert fit.rms_log_residual == pytest.approx(0.03, rel=0.3)
+    assert error_metrics(fit.predict(x), y)["mape_pct"] < 5.0
+
+
+def test_overhead_is_capped_at_the_fastest_call():
+    """A per-call overhead cannot exceed the fastest measured call: with the tiny rows timed
+    100x too slow the fit would want a huge overhead; it stops at min(time)."""
+    frame = synthetic_timings("roofline_fit", ROOF, noise_sd=0.01, seed=2)
+    x = features_from_frame(frame)
+    y = frame["time_ms"].to_numpy()
+    fit = fit_model("flops_overhead", x, y, starts=2)
+    assert fit.params["overhead_ms"] <= y.min() * (1 + 1e-9)
+    specs = {sp.name: sp for sp in fit.specs}
+    assert specs["overhead_ms"].cap_at_min_time

@@ -73,7 +73,9 @@ def test_kernel_class_and_family():
     assert kernel_class(1) == "k1"
     assert list(kernel_class(np.array([1, 9, 25]))) == ["k1", "kn", "kn"]
     assert [m for m in MODEL_NAMES if is_alpha_family(m)] == [
-        "alpha_paper", "alpha_fit", "alpha_fit_sk", "alpha_overhead", "alpha_ext", "alpha_ext_mem"]
+        "alpha_paper", "alpha_fit", "alpha_fit_sk", "alpha_overhead", "alpha_ext", "alpha_ext_mem",
+        "alpha_roofline"]
+    assert "roofline_fit" in MODEL_NAMES and not is_alpha_family("roofline_fit")
 
 
 def test_alpha_flops_uses_paper_params_by_default():
@@ -151,3 +153,43 @@ def test_models_nest():
     np.testing.assert_allclose(paper, 3.0 * alpha_flops(x.flops, x.s, x.k_area) / 1e9)
     with pytest.raises(ValueError, match="unknown model"):
         get_model("nope")
+
+
+def test_roofline_fit_hand_computed():
+    # Dense 1000x1000, batch 1, float32: 2e6 FLOPs; bytes 4 * (1000 + 1e6 + 1000) = 4.008e6.
+    frame = pd.DataFrame([_row(op="linear", batch=1, c_in=1000, c_out=1000, h=1, w=1, k_h=1,
+                               k_w=1, padding=0)])
+    x = features_from_frame(frame)
+    assert x.flops[0] == 2e6 and x.bytes_moved[0] == 4.008e6
+    # P = 100 GFLOP/s (10 ms/GFLOP): compute 0.02 ms; W = 10 GB/s (100 ms/GB): memory 0.4008 ms.
+    p = {"overhead_ms": 0.01, "scale_ms_per_gflop": 10.0, "ms_per_gb": 100.0}
+    assert get_model("roofline_fit").predict(p, x)[0] == pytest.approx(0.01 + 0.4008)
+    # A fast memory (1 ms/GB = 1000 GB/s): 0.004008 ms < 0.02 ms, compute bound.
+    assert get_model("roofline_fit").predict({**p, "ms_per_gb": 1.0}, x)[0] == pytest.approx(0.03)
+    # With c0 = 0 it is the fixed roofline at P = 1000 / scale, W = 1000 / ms_per_gb.
+    np.testing.assert_allclose(
+        get_model("roofline_fit").predict({**p, "overhead_ms": 0.0}, x),
+        roofline_time_ms(x.flops, x.bytes_moved, 100.0, 10.0))
+
+
+def test_alpha_roofline_hand_computed():
+    # 3x3 conv, 1 -> 1 channel... use c_in = c_out = 64 on 16x16, batch 1: S = 256, K = 9.
+    frame = pd.DataFrame([_row(batch=1, c_in=64, c_out=64, h=16, w=16)])
+    x = features_from_frame(frame)
+    flops = 2 * 9 * 64 * 64 * 256
+    assert x.flops[0] == flops and x.s[0] == 256
+    beta, gamma = 0.05, 0.5
+    alpha = ((1 - beta) * (1 + math.log(9)) / 256 + beta) ** gamma
+    p = dict(beta_k1=0.2, gamma_k1=0.9, beta_kn=beta, gamma_kn=gamma, overhead_ms=0.002,
+             scale_ms_per_gflop=10.0, ms_per_gb=1.0)
+    compute = 10.0 * alpha * flops / 1e9
+    memory = 1.0 * x.bytes_moved[0] / 1e9
+    assert compute > memory
+    assert get_model("alpha_roofline").predict(p, x)[0] == pytest.approx(0.002 + compute)
+    slow = {**p, "ms_per_gb": 1e4}  # 0.1 GB/s: memory bound
+    assert get_model("alpha_roofline").predict(slow, x)[0] == pytest.approx(
+        0.002 + 1e4 * x.bytes_moved[0] / 1e9)
+    # beta = 1 switches the alpha correction off: it is then roofline_fit.
+    flat = {**p, "beta_k1": 1.0, "beta_kn": 1.0}
+    np.testing.assert_allclose(get_model("alpha_roofline").predict(flat, x),
+                               get_model("roofline_fit").predict(p, x))

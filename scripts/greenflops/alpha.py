@@ -263,6 +263,9 @@ class ParamSpec:
     start_range: tuple[float, float] | None = None
     #: value that switches this parameter's term off (nested-model warm starts); None: ``init``
     neutral: float | None = None
+    #: cap the upper bound at the smallest measured time of the fit (a per-call overhead cannot
+    #: exceed the fastest call it is part of)
+    cap_at_min_time: bool = False
 
 
 @dataclass(frozen=True)
@@ -338,10 +341,16 @@ def _alpha_specs(sk_fitted: bool) -> tuple[ParamSpec, ...]:
 
 
 _OVERHEAD = ParamSpec("overhead_ms", 1e-3, 1e-12, 1e3, log=True, unit="ms",
-                      doc="constant per-call overhead", start_range=(1e-4, 1.0), neutral=1e-12)
+                      doc="constant per-call overhead c0 (at most the fastest measured call)",
+                      start_range=(1e-4, 1.0), neutral=1e-12, cap_at_min_time=True)
 _MEMORY = ParamSpec("ms_per_gb", 1.0, 1e-9, 1e4, log=True, unit="ms/GB",
                     doc="time per GB of input + weights + output moved (1 / effective bandwidth)",
                     start_range=(1e-2, 1e2), neutral=1e-9)
+#: Memory roof of the fitted rooflines: starts at 1–100 GB/s and stays on in warm starts (with a
+#: max(), a memory term that is below the compute term everywhere has zero gradient).
+_MEMORY_ROOF = ParamSpec("ms_per_gb", 50.0, 1e-3, 1e5, log=True, unit="ms/GB",
+                         doc="1 / bandwidth W of the memory roof (W = 1000 / ms_per_gb GB/s)",
+                         start_range=(10.0, 1e3))
 _CHANNEL = (
     ParamSpec("c_red_half", 1.0, 1e-3, 1e5, log=True, unit="channels",
               doc="half-performance length of the reduction axis C_in·K_h·K_w",
@@ -373,6 +382,16 @@ def _alpha_mem_predict(p, x, scale):
     return _alpha_ext_predict(p, x, scale) + p["ms_per_gb"] * x.bytes_moved / 1e9
 
 
+def _roofline_fit_predict(p, x, scale):
+    compute = scale * x.flops / 1e9
+    return p["overhead_ms"] + np.maximum(compute, p["ms_per_gb"] * x.bytes_moved / 1e9)
+
+
+def _alpha_roofline_predict(p, x, scale):
+    compute = scale * alpha_flops(x.flops, x.s, x.k_area, p) / 1e9
+    return p["overhead_ms"] + np.maximum(compute, p["ms_per_gb"] * x.bytes_moved / 1e9)
+
+
 def _roofline_predict(p, x, scale):
     return roofline_time_ms(x.flops, x.bytes_moved, p["peak_gflops"], p["mem_bandwidth_gbs"])
 
@@ -385,6 +404,10 @@ _MODELS: dict[str, TimeModel] = {
                   _flops_overhead_predict),
         TimeModel("roofline", "max(FLOPs / peak, bytes / bandwidth), from device.yaml; not fitted",
                   (), _roofline_predict, needs_scale=False),
+        TimeModel("roofline_fit",
+                  "c0 + max(FLOPs / P, bytes / W) with c0, P = 1000 / scale_ms_per_gflop GFLOP/s "
+                  "and W = 1000 / ms_per_gb GB/s fitted",
+                  (_OVERHEAD, _MEMORY_ROOF), _roofline_fit_predict),
         TimeModel("alpha_paper",
                   "α-FLOPs with the paper's T2000 β, γ and S_K = ln K + 1; only the scale fitted",
                   (), _alpha_predict, fixed=_paper_params()),
@@ -402,6 +425,11 @@ _MODELS: dict[str, TimeModel] = {
         TimeModel("alpha_ext_mem",
                   "alpha_ext plus a memory-traffic term ms_per_gb · (input + weight + output bytes)",
                   _alpha_specs(True) + (_OVERHEAD,) + _CHANNEL + (_MEMORY,), _alpha_mem_predict),
+        TimeModel("alpha_roofline",
+                  "α-FLOPs under a fitted roofline: c0 + max(α_K(S) · FLOPs / P, bytes / W), "
+                  "β, γ per kernel class, S_K = ln K + 1",
+                  _alpha_specs(False) + (_OVERHEAD, _MEMORY_ROOF), _alpha_roofline_predict,
+                  fixed={"sk_slope": 1.0}),
     )
 }
 

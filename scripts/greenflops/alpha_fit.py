@@ -109,7 +109,8 @@ def fit_model(
     ``starts`` starting points: the specs' own start values, then random ones (seeded, so the
     fit is deterministic) drawn from each parameter's ``start_range``. The scale parameters start
     at the value that zeroes the mean log residual of each dtype. ``fixed`` adds constants the
-    model needs but does not fit (the roofline's peak and bandwidth).
+    model needs but does not fit (the roofline's peak and bandwidth). Parameters marked
+    ``cap_at_min_time`` (per-call overheads) are bounded by the fastest measured time.
     """
     model = get_model(model) if isinstance(model, str) else model
     y = np.asarray(time_ms, dtype=float)
@@ -128,6 +129,10 @@ def fit_model(
                          float(np.sqrt(np.mean(res**2))), 0, float(0.5 * np.sum(res**2)), [])
     scale_idx = [i for i, s in enumerate(specs) if s.name.startswith("scale_ms_per_gflop")]
     lo, hi = _bounds(specs)
+    for i, spec in enumerate(specs):
+        if spec.cap_at_min_time:  # an overhead cannot exceed the fastest call it is part of
+            hi[i] = min(hi[i], _to_internal(spec, float(y.min())))
+            lo[i] = min(lo[i], hi[i] - 1e-6)
 
     def residuals(u: np.ndarray) -> np.ndarray:
         pred = model.predict({**extra, **_params_of(specs, u)}, x)
