@@ -33,12 +33,18 @@ def discover_devices(root: str | Path, timings_schema: str | Path,
     """``{device_id: {"sweeps": [...], "kind": "cpu" | "gpu" | "other", "networks": bool}}``,
     each validated.
 
+    Folders with a device.yaml but no ``<sweep>.csv`` yet are skipped (a sweep under way).
     ``kind`` comes from ``device_type`` in device.yaml (cuda and mps are GPUs); ``networks`` says
     whether the device has raw whole-network timings (:data:`WHOLE_NETWORKS`). Raises
     :class:`greenflops.tables.TableValidationError` on the first bad file.
     """
     found: dict[str, dict[str, Any]] = {}
     for meta_path in sorted(Path(root).glob("*/device.yaml")):
+        if not any(meta_path.parent.glob("*.csv")):
+            # A sweep under way (device.yaml written, no sweep finished yet) is not a dataset
+            # yet; stopping here would also stop the sweep's own jobs, which re-parse the
+            # workflow (on SLURM, and when a killed sweep is resumed).
+            continue
         frame, meta, _ = load_device(meta_path.parent, timings_schema, device_schema)
         found[meta_path.parent.name] = {
             "sweeps": sorted(frame["sweep"].astype(str).unique()),
@@ -71,7 +77,8 @@ def figure_caption(device_id: str, fig: str, figures: Mapping[str, Mapping[str, 
             f"Predicted vs measured time of every timed layer on device {device_id}, for every "
             "model (in-sample fits), log-log; the diagonal is a perfect prediction; panel titles "
             "give in-sample and leave-one-sweep-out MAPE. Beyond the paper. Data: "
-            f"data/raw/timings/{device_id}/*.csv; fits: data/processed/alpha/{device_id}/."
+            f"``data/raw/timings/{device_id}/<sweep>.csv``; "
+            f"fits: ``data/processed/alpha/{device_id}/``."
         )
     spec = figures[fig]
     sweeps = ", ".join(p["sweep"] for p in spec["panels"])

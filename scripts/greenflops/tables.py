@@ -28,6 +28,7 @@ import yaml
 
 __all__ = [
     "TableValidationError",
+    "describe_validation_error",
     "load_schema",
     "read_table",
     "validate_records",
@@ -109,7 +110,7 @@ def _convert_cell(text: str, prop: dict[str, Any]) -> Any:
     return text
 
 
-def _describe(error: jsonschema.ValidationError) -> tuple[str | None, str]:
+def describe_validation_error(error: jsonschema.ValidationError) -> tuple[str | None, str]:
     """Column and message of a jsonschema error, phrased for people editing a CSV."""
     column = str(error.path[0]) if error.path else None
     if error.validator == "required":
@@ -144,9 +145,14 @@ def validate_records(
     for record, line in zip(records, lines):
         # Drop nulls so that `required` reports an empty cell in a required column.
         present = {k: v for k, v in record.items() if v is not None}
-        errors = sorted(validator.iter_errors(present), key=lambda e: list(e.path))
+        # A bad cell (wrong enum, out of range) comes before a `required` that it may trigger
+        # through a conditional (if/then), so the message names the cell that is wrong.
+        errors = sorted(
+            validator.iter_errors(present),
+            key=lambda e: (not e.path, [str(p) for p in e.path]),
+        )
         if errors:
-            column, problem = _describe(errors[0])
+            column, problem = describe_validation_error(errors[0])
             raise TableValidationError(path, line, column, problem)
         if key_columns:
             key = tuple(record.get(col) for col in key_columns)

@@ -19,7 +19,12 @@ import jsonschema
 import pandas as pd
 import yaml
 
-from greenflops.tables import TableValidationError, load_schema, read_table
+from greenflops.tables import (
+    TableValidationError,
+    describe_validation_error,
+    load_schema,
+    read_table,
+)
 
 __all__ = [
     "expected_flops",
@@ -118,11 +123,11 @@ def read_device(path: str | Path, schema: dict[str, Any] | str | Path) -> dict[s
     facts = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in facts.items()}
     validator_cls = jsonschema.validators.validator_for(schema)
     validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
-    errors = sorted(validator.iter_errors(facts), key=lambda e: list(e.path))
+    errors = sorted(validator.iter_errors(facts),
+                    key=lambda e: (not e.path, [str(p) for p in e.path]))
     if errors:
-        err = errors[0]
-        key = str(err.path[0]) if err.path else None
-        raise TableValidationError(path, None, key, err.message)
+        key, problem = describe_validation_error(errors[0])
+        raise TableValidationError(path, None, key, problem)
     if facts["device_id"] != path.parent.name:
         raise TableValidationError(
             path, None, "device_id",

@@ -4,6 +4,11 @@
 # any output is written. Figures are made only for the sweeps a device has.
 import re
 
+from greenflops.report import (
+    ALPHA_CATEGORY,
+    alpha_figure_labels,
+    alpha_figure_subcategory,
+)
 from greenflops.alpha_workflow import (
     alpha_targets,
     discover_devices,
@@ -66,9 +71,11 @@ rule alpha_figure:
         png=report(
             "figures/alpha/{device_id}/{fig}.png",
             caption="../report/alpha_figure.rst",
-            category="alpha-FLOPs",
-            subcategory="{device_id}",
-            labels={"device": "{device_id}", "figure": "{fig}"},
+            category=ALPHA_CATEGORY,
+            subcategory=lambda wc: alpha_figure_subcategory(wc.fig),
+            labels=lambda wc: alpha_figure_labels(
+                wc.device_id, wc.fig, ALPHA_CFG["figures"]
+            ),
         ),
         pdf="figures/alpha/{device_id}/{fig}.pdf",
     log:
@@ -96,13 +103,8 @@ rule alpha_fig3a_table:
         library=library("alpha_plots", "tables", "outputs"),
     output:
         csv="figures/alpha/{device_id}/fig03a_table.csv",
-        md=report(
-            "figures/alpha/{device_id}/fig03a_table.md",
-            caption="../report/alpha_fig3a_table.rst",
-            category="alpha-FLOPs",
-            subcategory="{device_id}",
-            labels={"device": "{device_id}", "figure": "fig03a_table"},
-        ),
+        # shown in the report as figures/report/alpha/{device_id}/fig03a_table.html (report.smk)
+        md="figures/alpha/{device_id}/fig03a_table.md",
     log:
         "logs/alpha/alpha_fig3a_table_{device_id}.log",
     wildcard_constraints:
@@ -132,13 +134,8 @@ rule alpha_model_validation:
         library=library("model_cost", "alpha", "tables", "outputs"),
     output:
         csv="data/processed/alpha/{device_id}/model_validation.csv",
-        md=report(
-            "data/processed/alpha/{device_id}/model_validation.md",
-            caption="../report/alpha_model_validation.rst",
-            category="alpha-FLOPs",
-            subcategory="{device_id}",
-            labels={"device": "{device_id}", "figure": "whole-network check"},
-        ),
+        # shown in the report as figures/report/alpha/{device_id}/model_validation.html (report.smk)
+        md="data/processed/alpha/{device_id}/model_validation.md",
     log:
         "logs/alpha/alpha_model_validation_{device_id}.log",
     wildcard_constraints:

@@ -1,6 +1,8 @@
 # Loading and validation shared by every stage. Runs when the workflow is parsed, so bad
 # configuration or a bad table stops the run before any job starts or any output is written.
 # Conventions for rules, scripts and the library: CONTRIBUTING.md.
+import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -26,9 +28,20 @@ def all_targets() -> list[str]:
     return [path for stage in TARGETS.values() for path in stage]
 
 
+# The interpreter running Snakemake (the project's venv), for `shell:` rules: a bare `python`
+# may be another interpreter when the venv is not activated.
+PYTHON = shlex.quote(sys.executable)
+
+
+def _project_path(path: Path) -> str:
+    """``path`` relative to the working directory, so that a moved or copied project keeps its
+    inputs' names (absolute paths would make every job rerun)."""
+    return os.path.relpath(path)
+
+
 def schema_path(name: str) -> str:
     """Schema of one row of table ``name``: workflow/schemas/<name>.schema.yaml."""
-    return str(SCHEMA_DIR / f"{name}.schema.yaml")
+    return _project_path(SCHEMA_DIR / f"{name}.schema.yaml")
 
 
 def table_path(name: str) -> str:
@@ -38,7 +51,7 @@ def table_path(name: str) -> str:
 
 def library(*modules: str) -> list[str]:
     """Library modules a rule's script imports: made inputs so that code changes trigger reruns."""
-    return [str(LIBRARY_DIR / f"{module}.py") for module in modules]
+    return [_project_path(LIBRARY_DIR / f"{module}.py") for module in modules]
 
 
 def load_validated_table(path: str, schema_name: str):
@@ -48,7 +61,9 @@ def load_validated_table(path: str, schema_name: str):
     except TableValidationError as err:
         raise WorkflowError(f"Invalid input: {err}") from None
     # Snakemake's own validator on the typed rows, as the workflow template does.
-    validate(frame, schema=schema_path(schema_name), set_default=False)
+    validate(
+        frame, schema=str(SCHEMA_DIR / f"{schema_name}.schema.yaml"), set_default=False
+    )
     return frame
 
 

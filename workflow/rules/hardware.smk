@@ -2,6 +2,8 @@
 # GPU efficiency adapted to CV and NLP (Table 9), the GFLOPS/W trends (Fig. 8) and Figs. 7-8.
 # Inputs: precision_throughput.csv and gpus.csv only -- no rule here reads the model tables, so a
 # change to cv_models.csv or nlp_models.csv never reruns these jobs.
+# Report grouping (category = paper, subcategory = zero-padded figure): greenflops.report.
+from greenflops.report import TRENDS_CATEGORY
 
 
 rule precision_speedups:
@@ -62,17 +64,20 @@ rule figures_hardware:
         fig07_png=report(
             "figures/trends/fig07_gpu_theoretical_gflops_per_watt.png",
             caption="../report/trends/fig07.rst",
-            category="Inference energy trends",
-            subcategory="Hardware",
-            labels={"figure": "Fig. 7", "domain": "hardware"},
+            category=TRENDS_CATEGORY,
+            subcategory="Fig. 07",
+            labels={"figure": "Fig. 07", "data": "gpus.csv (Table 8)"},
         ),
         fig07_pdf="figures/trends/fig07_gpu_theoretical_gflops_per_watt.pdf",
         fig08_png=report(
             "figures/trends/fig08_gpu_adapted_gflops_per_watt.png",
             caption="../report/trends/fig08.rst",
-            category="Inference energy trends",
-            subcategory="Hardware",
-            labels={"figure": "Fig. 8", "domain": "hardware"},
+            category=TRENDS_CATEGORY,
+            subcategory="Fig. 08",
+            labels={
+                "figure": "Fig. 08",
+                "data": "gpus.csv (Table 8), precision_throughput.csv (Table 3)",
+            },
         ),
         fig08_pdf="figures/trends/fig08_gpu_adapted_gflops_per_watt.pdf",
     log:

@@ -100,6 +100,7 @@ rule device_facts:
     resources:
         timing_slot=1,
     params:
+        python=PYTHON,
         job=lambda wildcards, output, threads: json.dumps(
             {
                 "run": SWEEP_PARAMS,
@@ -112,7 +113,7 @@ rule device_facts:
     message:
         "Device facts, matmul peak and copy bandwidth of {wildcards.dataset}"
     shell:
-        "PYTHONPATH=scripts python scripts/device_facts.py {params.job:q}"
+        "PYTHONPATH=scripts {params.python} scripts/device_facts.py {params.job:q}"
 
 
 rule sweep:
@@ -130,6 +131,7 @@ rule sweep:
     resources:
         timing_slot=1,
     params:
+        python=PYTHON,
         profile=SWEEP_PROFILE,
         job=lambda wildcards, output, threads: json.dumps(
             {
@@ -147,7 +149,7 @@ rule sweep:
     message:
         "Timing sweep {wildcards.sweep} on {wildcards.dataset} (profile {params.profile})"
     shell:
-        "PYTHONPATH=scripts python scripts/sweep.py {params.job:q}"
+        "PYTHONPATH=scripts {params.python} scripts/sweep.py {params.job:q}"
 
 
 # Whole-network timings (raw data for rule alpha_model_validation): the networks of config
@@ -181,6 +183,7 @@ rule whole_networks:
     resources:
         timing_slot=1,
     params:
+        python=PYTHON,
         profile=SWEEP_PROFILE,
         job=lambda wildcards, output, threads: json.dumps(
             {
@@ -197,7 +200,7 @@ rule whole_networks:
     message:
         "Whole-network timings on {wildcards.dataset} (profile {params.profile})"
     shell:
-        "PYTHONPATH=scripts python scripts/whole_networks.py {params.job:q}"
+        "PYTHONPATH=scripts {params.python} scripts/whole_networks.py {params.job:q}"
 
 
 rule timings_inventory:

@@ -1,0 +1,25 @@
+"""One table of the HTML report as a standalone page (rule report_table; greenflops.report)."""
+
+import pandas as pd
+import yaml
+
+from greenflops.outputs import atomic_write_text, log_to_file
+from greenflops.report import alpha_fit_markdown, markdown_page
+
+snakemake = globals()["snakemake"]
+
+with log_to_file(snakemake.log[0]) as log:
+    spec = snakemake.params.spec
+    if spec["kind"] == "alpha_fit":
+        with open(snakemake.input.params, encoding="utf-8") as handle:
+            params = yaml.safe_load(handle)
+        fit_report = pd.read_csv(snakemake.input.fit_report).to_dict("records")
+        device = snakemake.wildcards.name.split("/")[1]
+        text = alpha_fit_markdown(device, params, fit_report)
+        source = f"{snakemake.input.params}, {snakemake.input.fit_report}"
+    else:
+        with open(snakemake.input.source, encoding="utf-8") as handle:
+            text = handle.read()
+        source = snakemake.input.source
+    atomic_write_text(snakemake.output.html, markdown_page(text, spec["title"], source))
+    log.info("wrote %s (%s) from %s", snakemake.output.html, spec["kind"], source)

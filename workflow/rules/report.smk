@@ -1,0 +1,41 @@
+# Stage "report": what `snakemake --report report.html` shows beyond the figures. Snakemake's
+# report displays images, HTML and PDF inline but offers CSV/Markdown only as downloads, so every
+# table of both papers (Tables 1/4/9, trend fits, fidelity, alpha fits per device, Fig. 3a table,
+# whole-network check) is rendered here as a standalone HTML page under figures/report/.
+# Grouping convention of every stage (category = paper, subcategory = zero-padded figure/table):
+# scripts/greenflops/report.py. Include after every stage whose tables it shows.
+import re
+
+from greenflops.report import report_tables
+
+# Pages from the default targets registered so far: a table is shown when its stage makes it.
+REPORT_TABLES = report_tables(all_targets())
+
+
+rule report_table:
+    input:
+        unpack(lambda wc: REPORT_TABLES[wc.name]["inputs"]),
+        library=library("report", "outputs"),
+    output:
+        html=report(
+            "figures/report/{name}.html",
+            caption="../report/report_table.rst",
+            category=lambda wc: REPORT_TABLES[wc.name]["category"],
+            subcategory=lambda wc: REPORT_TABLES[wc.name]["subcategory"],
+            labels=lambda wc: REPORT_TABLES[wc.name]["labels"],
+        ),
+    log:
+        "logs/report/report_table_{name}.log",
+    wildcard_constraints:
+        name="|".join(map(re.escape, REPORT_TABLES)) or "(?!x)x",
+    conda:
+        "../../environment.yml"
+    params:
+        spec=lambda wc: REPORT_TABLES[wc.name],
+    message:
+        "Report page of table {wildcards.name}"
+    script:
+        "../../scripts/report_table.py"
+
+
+TARGETS["report"] = expand("figures/report/{name}.html", name=list(REPORT_TABLES))
