@@ -67,6 +67,18 @@ def test_predict_layers_sums_models(params_doc):
     assert layers["time_ms_alpha_overhead"].min() >= p["overhead_ms"]["value"] * 0.999
 
 
+def test_predict_layers_when_the_best_alpha_model_has_fixed_parameters():
+    # alpha_paper fits only its scale: its β and γ are the paper's, not in params.yaml.
+    timings = synthetic_timings("alpha_overhead", TRUE, sweeps=("k_vs_spatial",), seed=2)
+    devfit = fit_device(timings, {}, models=["alpha_paper"], starts=1)
+    doc = yaml.safe_load(yaml.safe_dump(params_document("synthetic", devfit, [], timings, {})))
+    doc["best_alpha_model"] = "alpha_paper"
+    layers = predict_layers(layer_table(build_network("vgg_like"), (1, 3, 32, 32)), doc)
+    # the dense layer at the end (K = 1, S = 1) has alpha = 1 whatever beta and gamma are
+    assert layers["alpha"].iloc[-1] == pytest.approx(1.0)
+    assert ((layers["alpha"] > 0) & (layers["alpha"] < 1.0 + 1e-12)).all()
+
+
 def _measured(rows):
     return pd.DataFrame(rows, columns=WHOLE_NETWORK_COLUMNS)
 

@@ -167,7 +167,8 @@ def predict_layers(layers: pd.DataFrame, params_doc: Mapping[str, Any],
     x = features_from_frame(out)
     out["s"] = x.s
     best = params_doc.get("best_alpha_model") or "alpha_fit"
-    p = model_params(params_doc, best)
+    # The model's fixed parameters too (alpha_paper fixes β and γ to the paper's values).
+    p = {**get_model(best).fixed, **model_params(params_doc, best)}
     one = x.k_area <= 1
     out["alpha"] = alpha_factor(
         x.s, np.where(one, p["beta_k1"], p["beta_kn"]), np.where(one, p["gamma_k1"],
