@@ -12,20 +12,14 @@ import torch
 
 from greenflops.outputs import log_to_file
 from greenflops.sweeps import sweep_points
-from greenflops.timing import check_device, resolve_device, run_sweep, settings_from_config
+from greenflops.timing import run_sweep, start_timing_job
 
 job = json.loads(sys.argv[1])
 
 with log_to_file(job["log"]) as log:
     run = job["run"]
     target = run["target"]
-    if job["threads"] < target["threads"]:
-        log.warning("job has %d cores but the device id says %d threads: timings may suffer",
-                    job["threads"], target["threads"])
-    torch.set_num_threads(target["threads"])
-    device = resolve_device(target["device"])
-    check_device(device, target["threads"], target["hardware"])
-    settings = settings_from_config(run["settings"], run["profile"], device)
+    device, settings = start_timing_job(job, log)
     sweep = job["sweep"]
     points = sweep_points(sweep, job["grid"], settings.dtype)
     log.info("sweep %s: %d points on %s (%s), %s", sweep, len(points), target["hardware"],

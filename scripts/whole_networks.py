@@ -21,28 +21,17 @@ import yaml
 from greenflops.model_cost import measure_networks, network_points
 from greenflops.outputs import atomic_write_text, log_to_file, write_csv
 from greenflops.tables import load_schema, validate_records
-from greenflops.timing import (
-    check_device,
-    prepare_backends,
-    resolve_device,
-    settings_from_config,
-)
+from greenflops.timing import prepare_backends, start_timing_job
 
 job = json.loads(sys.argv[1])
 
 with log_to_file(job["log"]) as log:
     run = job["run"]
     target = run["target"]
-    if job["threads"] < target["threads"]:
-        log.warning("job has %d cores but the device id says %d threads: timings may suffer",
-                    job["threads"], target["threads"])
-    torch.set_num_threads(target["threads"])
     torch.set_grad_enabled(False)
-    device = resolve_device(target["device"])
-    check_device(device, target["threads"], target["hardware"])
+    device, settings = start_timing_job(job, log)
     if device.type != "cpu":  # the rule is only planned for CPU targets; refuse anyway
         raise SystemExit(f"whole-network timing supports CPU devices only, not {device}")
-    settings = settings_from_config(run["settings"], run["profile"], device)
     # A forward pass of a network is slower than one layer: time each for at least
     # min_run_time_s (config alpha.model_validation), else as the profile says.
     floor = float(job["min_run_time_s"])

@@ -70,6 +70,7 @@ __all__ = [
     "TIMING_COLUMNS",
     "DeviceMismatchError",
     "SweepTarget",
+    "start_timing_job",
     "TensorPool",
     "TimingSettings",
     "TimingResult",
@@ -248,6 +249,27 @@ def resolve_target(cfg: Mapping[str, Any], profile: str) -> SweepTarget:
         raise ValueError("sweeps.dtype 'tf32' needs a CUDA device")
     return SweepTarget(dataset=dataset_id(hardware, dtype, channels_last, profile),
                        hardware=hardware, device=spec, device_type=device_type, threads=threads)
+
+
+def start_timing_job(job: Mapping[str, Any], log: Any) -> tuple[Any, TimingSettings]:
+    """Common start of a timing job (rules sweep and whole_networks): threads, device, identity.
+
+    ``job`` is the JSON the rule passes (``run.target`` names device, threads and hardware id).
+    Sets torch's threads, resolves the device, refuses to measure a device other than the one
+    the dataset is named after (:func:`check_device`), and returns the device and the profile's
+    timing settings for it.
+    """
+    import torch
+
+    run = job["run"]
+    target = run["target"]
+    if job["threads"] < target["threads"]:
+        log.warning("job has %d cores but the device id says %d threads: timings may suffer",
+                    job["threads"], target["threads"])
+    torch.set_num_threads(target["threads"])
+    device = resolve_device(target["device"])
+    check_device(device, target["threads"], target["hardware"])
+    return device, settings_from_config(run["settings"], run["profile"], device)
 
 
 def check_device(device: Any, threads: int, expected: str) -> None:
