@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from greenflops.alpha_fit import load_device
+from greenflops.timings_data import validate_datasets
 
 __all__ = ["PRED_VS_MEASURED", "WHOLE_NETWORKS", "alpha_targets", "device_figures",
-           "discover_devices", "figure_caption", "sweep_panels", "timing_inputs",
+           "devices_from_datasets", "discover_devices", "figure_caption", "sweep_panels", "timing_inputs",
            "whole_networks_inputs"]
 
 #: The figure beyond the paper: predicted vs measured, every model.
@@ -28,30 +28,35 @@ _KIND = {"cpu": "cpu", "cuda": "gpu", "mps": "gpu"}
 WHOLE_NETWORKS = "networks/whole_networks.csv"
 
 
-def discover_devices(root: str | Path, timings_schema: str | Path,
-                     device_schema: str | Path) -> dict[str, dict[str, Any]]:
-    """``{device_id: {"sweeps": [...], "kind": "cpu" | "gpu" | "other", "networks": bool}}``,
-    each validated.
+def devices_from_datasets(datasets: Mapping[str, Mapping[str, Any]]
+                          ) -> dict[str, dict[str, Any]]:
+    """``{device_id: {"sweeps": [...], "kind": "cpu" | "gpu" | "other", "networks": bool}}``
+    from datasets already validated by :func:`greenflops.timings_data.validate_datasets` (the
+    sweeps stage validates them when the workflow loads; nothing is read twice).
 
-    Folders with a device.yaml but no ``<sweep>.csv`` yet are skipped (a sweep under way).
-    ``kind`` comes from ``device_type`` in device.yaml (cuda and mps are GPUs); ``networks`` says
-    whether the device has raw whole-network timings (:data:`WHOLE_NETWORKS`). Raises
-    :class:`greenflops.tables.TableValidationError` on the first bad file.
+    Folders with a device.yaml but no ``<sweep>.csv`` yet are skipped (a sweep under way: stopping
+    there would also stop the sweep's own jobs, which re-parse the workflow on SLURM and when a
+    killed sweep resumes). Sweep names are the file names, which the validation ties to the
+    ``sweep`` column. ``kind`` comes from ``device_type`` (cuda and mps are GPUs); ``networks``
+    says whether the device has raw whole-network timings (:data:`WHOLE_NETWORKS`).
     """
     found: dict[str, dict[str, Any]] = {}
-    for meta_path in sorted(Path(root).glob("*/device.yaml")):
-        if not any(meta_path.parent.glob("*.csv")):
-            # A sweep under way (device.yaml written, no sweep finished yet) is not a dataset
-            # yet; stopping here would also stop the sweep's own jobs, which re-parse the
-            # workflow (on SLURM, and when a killed sweep is resumed).
+    for device_id, entry in sorted(datasets.items()):
+        if not entry["sweeps"]:
             continue
-        frame, meta, _ = load_device(meta_path.parent, timings_schema, device_schema)
-        found[meta_path.parent.name] = {
-            "sweeps": sorted(frame["sweep"].astype(str).unique()),
-            "kind": _KIND.get(str(meta.get("device_type")), "other"),
-            "networks": (meta_path.parent / WHOLE_NETWORKS).is_file(),
+        found[device_id] = {
+            "sweeps": sorted(entry["sweeps"]),
+            "kind": _KIND.get(str(entry["facts"].get("device_type")), "other"),
+            "networks": (Path(entry["device"]).parent / WHOLE_NETWORKS).is_file(),
         }
     return found
+
+
+def discover_devices(root: str | Path, timings_schema: str | Path,
+                     device_schema: str | Path) -> dict[str, dict[str, Any]]:
+    """:func:`devices_from_datasets` of the datasets under ``root``, validated here. Raises
+    :class:`greenflops.tables.TableValidationError` on the first bad file."""
+    return devices_from_datasets(validate_datasets(root, timings_schema, device_schema))
 
 
 def device_figures(device: Mapping[str, Any], figures: Mapping[str, Mapping[str, Any]]

@@ -60,13 +60,15 @@ def find_datasets(root: str | Path = "data/raw/timings") -> dict[str, dict[str, 
 def validate_datasets(root: str | Path, timings_schema: str | Path,
                       device_schema: str | Path) -> dict[str, dict[str, Any]]:
     """:func:`find_datasets`, with every device.yaml and timing CSV validated (raises
-    :class:`~greenflops.tables.TableValidationError` naming file, line and column)."""
+    :class:`~greenflops.tables.TableValidationError` naming file, line and column); each entry
+    also gets ``"facts"``, the validated device.yaml. A timing file without rows is an error."""
     found = find_datasets(root)
     tschema = load_schema(timings_schema)
     for entry in found.values():
-        read_device(entry["device"], device_schema)
+        entry["facts"] = read_device(entry["device"], device_schema)
         for csv_path in entry["sweeps"].values():
-            read_timings(csv_path, tschema)
+            if read_timings(csv_path, tschema).empty:
+                raise TableValidationError(csv_path, None, None, "no rows")
     return found
 
 

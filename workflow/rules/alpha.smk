@@ -1,7 +1,8 @@
 # Stage "alpha": the alpha-FLOPs regression of Asperti et al. (2021), one set of outputs per device.
-# A device is any folder data/raw/timings/<device_id>/ with a device.yaml; its <sweep>.csv files are
-# validated here, when the workflow loads, so a bad file stops the run (file, line, column) before
-# any output is written. Figures are made only for the sweeps a device has.
+# A device is any folder data/raw/timings/<device_id>/ with a device.yaml and at least one
+# <sweep>.csv; sweeps.smk (included before this file) validates them when the workflow loads, so a
+# bad file stops the run (file, line, column) before any output is written. Figures are made only
+# for the sweeps a device has.
 import re
 
 from greenflops.report import (
@@ -11,7 +12,7 @@ from greenflops.report import (
 )
 from greenflops.alpha_workflow import (
     alpha_targets,
-    discover_devices,
+    devices_from_datasets,
     figure_caption,
     sweep_panels,
     timing_inputs,
@@ -20,12 +21,8 @@ from greenflops.alpha_workflow import (
 
 ALPHA_TIMINGS = "data/raw/timings"
 ALPHA_CFG = config["alpha"]
-try:
-    ALPHA_DEVICES = discover_devices(
-        ALPHA_TIMINGS, schema_path("timings"), schema_path("device")
-    )
-except TableValidationError as err:
-    raise WorkflowError(f"Invalid timing data: {err}") from None
+# The timing datasets were validated once, when sweeps.smk loaded (TIMING_DATASETS).
+ALPHA_DEVICES = devices_from_datasets(TIMING_DATASETS)
 # device_id matches only the device folders found (rule-level, so other stages are unaffected).
 ALPHA_DEVICE_RE = "|".join(re.escape(d) for d in ALPHA_DEVICES) or "(?!x)x"
 
