@@ -2,18 +2,20 @@
 alpha_fig3a_table)."""
 
 import pandas as pd
+import yaml
 
-from greenflops.alpha_plots import fig3a_markdown, fig3a_table, figure_model
-from greenflops.outputs import atomic_write_text, log_to_file, write_csv
-from greenflops.tables import read_table
+from greenflops.alpha.fig3a import fig3a_markdown, fig3a_table
+from greenflops.alpha.plots import figure_model
+from greenflops.io.outputs import atomic_write_text, log_to_file, write_csv
+from greenflops.io.tables import read_table
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
 
 with log_to_file(snakemake.log[0]) as log:
     predictions = pd.read_csv(snakemake.input.predictions)
-    report = pd.read_csv(snakemake.input.report)
     reference = read_table(snakemake.input.reference, snakemake.params.reference_schema)
-    model = figure_model(report, snakemake.params.figure_model)
+    with open(snakemake.input.params, encoding="utf-8") as handle:
+        model = figure_model(yaml.safe_load(handle), snakemake.params.figure_model)
     table, note = fig3a_table(predictions, reference, model)
     log.info("%d rows; %s", len(table), note)
     write_csv(table, snakemake.output.csv)

@@ -6,13 +6,13 @@ here: the same inputs give the same bytes."""
 import pandas as pd
 import yaml
 
-from greenflops.model_cost import (
+from greenflops.alpha.networks import (
     WHOLE_NETWORK_COLUMNS,
     read_whole_networks,
     validate_networks,
     validation_markdown,
 )
-from greenflops.outputs import atomic_write_text, log_to_file, write_csv
+from greenflops.io.outputs import atomic_write_text, log_to_file, write_csv
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
 

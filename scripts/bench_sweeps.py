@@ -4,7 +4,7 @@ TFLOP/s next to the device's measured matmul peak.
     python scripts/bench_sweeps.py [--profile quick] [--sweeps dense_vs_conv,k_vs_channels]
                                    [--device auto] [--threads N]
 
-Runs the chosen sweeps of a profile from config.yaml into a temporary folder (nothing in data/ is
+Runs the chosen sweeps of a profile (workflow/resources/sweeps.yaml) into a temporary folder (nothing in data/ is
 touched) and prints, per sweep and in all, the overhead ratio: wall time of the sweep divided by
 Σ median × runs over its points (the time actually spent inside timed calls); goal ≤ 1.3.
 On CUDA it then times the largest dense layer of the profile and prints its TFLOP/s and the
@@ -26,16 +26,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from greenflops.sweeps import sweep_points  # noqa: E402
-from greenflops.timing import (  # noqa: E402
-    hardware_id,
-    measure_peak_gflops,
-    resolve_device,
-    run_sweep,
-    settings_from_config,
-    time_point,
-    usable_cpus,
-)
+from greenflops.timing.grids import sweep_points  # noqa: E402
+from greenflops.timing.device import hardware_id, resolve_device, usable_cpus  # noqa: E402
+from greenflops.timing.facts import measure_peak_gflops  # noqa: E402
+from greenflops.timing.runner import run_sweep, settings_from_config, time_point  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,9 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=usable_cpus())
     parser.add_argument("--config", default=str(ROOT / "config.yaml"))
+    parser.add_argument("--spec", default=str(ROOT / "workflow" / "resources" / "sweeps.yaml"))
     args = parser.parse_args(argv)
     with open(args.config, encoding="utf-8") as handle:
         cfg = yaml.safe_load(handle)["sweeps"]
+    with open(args.spec, encoding="utf-8") as handle:
+        cfg["profiles"] = yaml.safe_load(handle)["profiles"] | cfg.get("profiles", {})
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     settings = settings_from_config(cfg, args.profile, device)

@@ -11,8 +11,10 @@ import sys
 import torch
 import yaml
 
-from greenflops.outputs import atomic_write_text, log_to_file
-from greenflops.timing import check_device, device_facts, resolve_device, settings_from_config
+from greenflops.io.outputs import atomic_write_text, log_to_file
+from greenflops.timing.device import check_device, resolve_device
+from greenflops.timing.facts import device_facts
+from greenflops.timing.runner import settings_from_config
 
 job = json.loads(sys.argv[1])
 

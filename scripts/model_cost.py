@@ -4,7 +4,7 @@
 
 Reads data/processed/alpha/<device_id>/params.yaml (build it with
 `snakemake --cores all data/processed/alpha/<device_id>/fit_report.csv`). Library:
-greenflops.model_cost (layer_table, predict_layers).
+greenflops.alpha.networks (layer_table, predict_layers).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from greenflops.model_cost import NETWORKS, build_network, layer_table, predict_layers  # noqa: E402
+from greenflops.alpha.networks import NETWORKS, build_network, layer_table, predict_layers  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

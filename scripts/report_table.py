@@ -1,12 +1,14 @@
-"""One table of the HTML report as a standalone page (rule report_table; greenflops.report)."""
+"""One table of the HTML report as a standalone page (rule report_table; the page list is
+workflow/rules/glue/report_pages.py)."""
 
 import pandas as pd
 import yaml
 
-from greenflops.outputs import atomic_write_text, log_to_file
-from greenflops.report import alpha_fit_markdown, markdown_page
+from greenflops.io.outputs import atomic_write_text, log_to_file
+from greenflops.alpha.document import fit_markdown
+from greenflops.io.render import markdown_page
 
-snakemake = globals()["snakemake"]
+snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
 
 with log_to_file(snakemake.log[0]) as log:
     spec = snakemake.params.spec
@@ -15,7 +17,7 @@ with log_to_file(snakemake.log[0]) as log:
             params = yaml.safe_load(handle)
         fit_report = pd.read_csv(snakemake.input.fit_report).to_dict("records")
         device = snakemake.wildcards.name.split("/")[1]
-        text = alpha_fit_markdown(device, params, fit_report)
+        text = fit_markdown(device, params, fit_report)
         source = f"{snakemake.input.params}, {snakemake.input.fit_report}"
     else:
         with open(snakemake.input.source, encoding="utf-8") as handle:

@@ -2,7 +2,7 @@
 
 Run by rule `sweep` as a shell command, `python scripts/sweep.py '<job JSON>'`, not with `script:`:
 Snakemake reruns a `script:` job whenever the script file is newer than its outputs, which on a
-fresh clone would re-measure committed raw data. Resumable (greenflops.timing.run_sweep).
+fresh clone would re-measure committed raw data. Resumable (greenflops.timing.runner.run_sweep).
 """
 
 import json
@@ -10,9 +10,9 @@ import sys
 
 import torch
 
-from greenflops.outputs import log_to_file
-from greenflops.sweeps import sweep_points
-from greenflops.timing import run_sweep, start_timing_job
+from greenflops.io.outputs import log_to_file
+from greenflops.timing.grids import sweep_points
+from greenflops.timing.runner import run_sweep, start_timing_job
 
 job = json.loads(sys.argv[1])
 

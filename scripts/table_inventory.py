@@ -1,7 +1,7 @@
 """Write data/processed/table_inventory.csv: rows, columns, key and checksum of each curated table."""
 
-from greenflops.outputs import log_to_file, write_csv
-from greenflops.tables import inventory
+from greenflops.io.outputs import log_to_file, write_csv
+from greenflops.io.tables import inventory
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
 

@@ -1,7 +1,7 @@
 """Write data/processed/timings_inventory.csv: every timing file, validated against the contract."""
 
-from greenflops.outputs import log_to_file, write_csv
-from greenflops.timings_data import inventory
+from greenflops.io.outputs import log_to_file, write_csv
+from greenflops.timing.datasets import inventory
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
 

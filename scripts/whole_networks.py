@@ -1,7 +1,7 @@
 """Measure whole networks into data/raw/timings/<device_id>/networks/whole_networks.csv
 (+ whole_networks.meta.yaml): one forward pass of each network defined in code
-(greenflops.model_cost.NETWORKS) at each input size, timed by the sweep harness
-(greenflops.timing.time_call) on the device the sweeps target.
+(greenflops.alpha.networks.NETWORKS) at each input size, timed by the sweep harness
+(greenflops.timing.harness.time_call) on the device the sweeps target.
 
 Run by rule `whole_networks` as `python scripts/whole_networks.py '<job JSON>'` (see
 scripts/sweep.py for why not `script:`). Raw data: the analysis (rule alpha_model_validation)
@@ -18,10 +18,11 @@ import time
 import torch
 import yaml
 
-from greenflops.model_cost import measure_networks, network_points
-from greenflops.outputs import atomic_write_text, log_to_file, write_csv
-from greenflops.tables import load_schema, validate_records
-from greenflops.timing import prepare_backends, start_timing_job
+from greenflops.alpha.networks import measure_networks, network_points
+from greenflops.io.outputs import atomic_write_text, log_to_file, write_csv
+from greenflops.io.tables import load_schema, validate_records
+from greenflops.timing.harness import prepare_backends
+from greenflops.timing.runner import start_timing_job
 
 job = json.loads(sys.argv[1])
 

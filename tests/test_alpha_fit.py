@@ -11,18 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from greenflops.alpha import features_from_frame, get_model
-from greenflops.alpha_fit import (
-    error_metrics,
-    fit_device,
-    fit_model,
-    load_device,
-    loso_predictions,
-    neighbour_floor,
-    params_document,
-)
-from greenflops.alpha_synth import synthetic_timings
-from greenflops.tables import TableValidationError
+from greenflops.alpha.document import params_document
+from greenflops.alpha.features import features_from_frame
+from greenflops.alpha.fitting import fit_model
+from greenflops.alpha.models import get_model
+from greenflops.alpha.smoothness import neighbour_floor
+from greenflops.alpha.synthetic import synthetic_timings
+from greenflops.alpha.validation import error_metrics, fit_device, loso_predictions
+from greenflops.io.tables import TableValidationError
+from greenflops.timing.datasets import load_device
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMINGS_SCHEMA = ROOT / "workflow" / "schemas" / "timings.schema.yaml"

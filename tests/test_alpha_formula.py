@@ -9,20 +9,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from greenflops.alpha import (
-    MODEL_NAMES,
+from greenflops.alpha.features import features_from_frame
+from greenflops.alpha.formula import (
     PAPER_T2000,
     alpha_factor,
     alpha_flops,
     channel_efficiency,
-    features_from_frame,
-    get_model,
-    is_alpha_family,
     kernel_class,
     predicted_time_ms,
     roofline_time_ms,
     s_k,
 )
+from greenflops.alpha.models import MODEL_NAMES, get_model, is_alpha_family
 from greenflops.flops import conv2d_flops, dense_flops
 
 

@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from greenflops.alpha_fit import fit_device, params_document
-from greenflops.alpha_synth import synthetic_timings
-from greenflops.model_cost import (
+from greenflops.alpha.document import params_document
+from greenflops.alpha.networks import (
     WHOLE_NETWORK_COLUMNS,
     build_network,
     layer_table,
@@ -24,8 +23,10 @@ from greenflops.model_cost import (
     validate_networks,
     validation_markdown,
 )
-from greenflops.outputs import write_csv
-from greenflops.tables import TableValidationError, load_schema, validate_records
+from greenflops.alpha.synthetic import synthetic_timings
+from greenflops.alpha.validation import fit_device
+from greenflops.io.outputs import write_csv
+from greenflops.io.tables import TableValidationError, load_schema, validate_records
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "whole_networks.schema.yaml"
@@ -137,7 +138,7 @@ def test_read_whole_networks_errors(tmp_path):
 def test_measure_networks_with_sweep_harness():
     import torch
 
-    from greenflops.timing import TimingSettings
+    from greenflops.timing.harness import TimingSettings
 
     torch.set_num_threads(1)
     points = network_points(["vgg_like", "resnet_like"], [16])

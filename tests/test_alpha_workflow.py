@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_snakemake
-from greenflops.alpha_workflow import alpha_targets, discover_devices, timing_inputs
-from greenflops.tables import read_table
-from greenflops.timings_data import find_datasets
+from glue.alpha_targets import alpha_targets, discover_devices, timing_inputs
+from greenflops.io.tables import read_table
+from greenflops.timing.datasets import find_datasets
 
 FIXTURE = ROOT / "tests" / "data" / "alpha" / "timings" / "synthetic-gpu-elsewhere"
 DEV = "synthetic-gpu-elsewhere"

@@ -15,7 +15,7 @@ import yaml
 from conftest import ROOT, copy_project, run_snakemake
 
 SCHEMAS = ROOT / "workflow" / "schemas"
-TABLES = yaml.safe_load((ROOT / "config.yaml").read_text())["tables"]
+TABLES = yaml.safe_load((ROOT / "workflow" / "resources" / "tables.yaml").read_text())["tables"]
 TIMINGS = sorted((ROOT / "data" / "raw" / "timings").glob("*/dense_batch.csv")) or sorted(
     (ROOT / "data" / "raw" / "timings").glob("*/*.csv"))
 KINDS = ["missing_column", "extra_column", "duplicate_column", "non_numeric", "empty_required",

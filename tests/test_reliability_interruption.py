@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import SNAKEMAKE, copy_project, run_snakemake
-from greenflops.tables import read_table
+from greenflops.io.tables import read_table
 
 POINTS = 24
 SLOW = {

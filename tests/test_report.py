@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from conftest import run_snakemake
-from greenflops.report import ALPHA_CATEGORY, TRENDS_CATEGORY
+from glue.report_pages import ALPHA_CATEGORY, TRENDS_CATEGORY
 from workflow_build import full_build
 
 PAPERS = {TRENDS_CATEGORY, ALPHA_CATEGORY}

@@ -1,20 +1,21 @@
-"""greenflops.report: the grouping convention and the table pages, on hand-made inputs."""
+"""The report: its grouping convention and table pages (workflow/rules/glue/report_pages.py),
+and the pages and tables as text (greenflops.io.render, greenflops.alpha.document), on hand-made
+inputs."""
 
 from __future__ import annotations
 
 import pytest
 
-from greenflops.report import (
+from glue.report_pages import (
     ALPHA_CATEGORY,
     TRENDS_CATEGORY,
     alpha_figure_labels,
     alpha_figure_subcategory,
-    alpha_fit_markdown,
-    markdown_page,
-    markdown_to_html,
     paper_item,
     report_tables,
 )
+from greenflops.alpha.document import fit_markdown
+from greenflops.io.render import markdown_page
 
 
 @pytest.mark.parametrize("name,label", [
@@ -38,8 +39,7 @@ def test_non_paper_items():
 
 
 def test_alpha_labels_put_the_device_first():
-    figures = {"fig04_k_alpha": {"panels": [{"sweep": "k_vs_channels"}, {"sweep": "k_vs_spatial"},
-                                            {"sweep": "k_vs_channels"}]}}
+    figures = {"fig04_k_alpha": {"sweeps": ["k_vs_channels", "k_vs_spatial", "k_vs_channels"]}}
     labels = alpha_figure_labels("cpu-x-2threads", "fig04_k_alpha", figures)
     assert list(labels) == ["device", "figure", "data"]
     assert labels == {"device": "cpu-x-2threads", "figure": "Fig. 04",
@@ -50,12 +50,12 @@ def test_alpha_labels_put_the_device_first():
 def test_markdown_table_to_html_escapes_and_aligns():
     text = ("# Table <4>\n\n| GPU | key | x |\n|---|---|---:|\n| V100 & co | a\\|b | 2.27 |\n\n"
             "Note with `code` and **bold**.\n")
-    body = markdown_to_html(text)
-    assert "<h1>Table &lt;4&gt;</h1>" in body
-    assert "<td>V100 &amp; co</td><td>a|b</td><td class=\"num\">2.27</td>" in body
-    assert '<th class="num">x</th>' in body
-    assert "<p>Note with <code>code</code> and <strong>bold</strong>.</p>" in body
     page = markdown_page(text, "T", source="figures/tables/t.md")
+    body = " ".join(page.split())
+    assert "<h1>Table &lt;4&gt;</h1>" in body
+    assert "<td>V100 &amp; co</td> <td>a|b</td> <td style=\"text-align: right;\">2.27</td>" in body
+    assert '<th style="text-align: right;">x</th>' in body
+    assert "<p>Note with <code>code</code> and <strong>bold</strong>.</p>" in body
     assert page.startswith("<!DOCTYPE html>") and "<title>T</title>" in page
     assert "http" not in page  # self-contained: no external resources
 
@@ -78,14 +78,14 @@ def test_alpha_fit_markdown_lists_parameters_and_errors():
         {"model": "alpha_fit", "scope": "loso", "mape_pct": 50.0, "median_ape_pct": 40.0,
          "n": 712},
     ]
-    text = alpha_fit_markdown("dev-1", params, report)
-    lines = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines()
+    text = fit_markdown("dev-1", params, report)
+    lines = {line.split("|")[1].strip(): " ".join(line.split()) for line in text.splitlines()
              if line.startswith("| ")}
     assert "scale_ms_per_gflop = 30.7 ± 1.3 ms/GFLOP" in lines["flops **(best)**"]
     assert "| 116 | 130 | 76.1 | 712 |" in lines["flops **(best)**"]
     assert "gamma_kn = 1 ± 0.47 †" in lines["alpha_fit **(best)**"]
     assert "skipped: no peak_gflops" in lines["roofline"]
-    assert "<table>" in markdown_to_html(text)
+    assert "<table>" in markdown_page(text, "fits")
 
 
 def test_report_tables_follow_the_targets():

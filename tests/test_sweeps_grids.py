@@ -10,22 +10,16 @@ import pytest
 import yaml
 
 from greenflops.flops import conv2d_flops, dense_flops
-from greenflops.sweeps import (
-    CONFIG_COLUMNS,
-    FAMILIES,
-    SweepConfigError,
-    axis_values,
-    near_square,
-    sweep_points,
-)
+from greenflops.timing.contract import CONFIG_COLUMNS
+from greenflops.timing.grids import FAMILIES, SweepConfigError, axis_values, near_square, sweep_points
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def config() -> dict:
-    with open(ROOT / "config.yaml", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    with open(ROOT / "workflow" / "resources" / "sweeps.yaml", encoding="utf-8") as handle:
+        return {"sweeps": yaml.safe_load(handle)}
 
 
 @pytest.fixture(scope="module")

@@ -14,23 +14,21 @@ import pandas as pd
 import pytest
 import yaml
 
-from greenflops.sweeps import linear_point, sweep_points
-from greenflops.tables import TableValidationError
-from greenflops.timing import (
-    TIMING_COLUMNS,
+from greenflops.io.tables import TableValidationError
+from greenflops.timing.contract import TIMING_COLUMNS
+from greenflops.timing.datasets import find_datasets, inventory, read_device, read_timings
+from greenflops.timing.device import (
     DeviceMismatchError,
-    TimingSettings,
     check_device,
     dataset_id,
     hardware_id,
-    read_partial,
     resolve_device,
     resolve_target,
-    run_sweep,
     slug,
-    time_point,
 )
-from greenflops.timings_data import find_datasets, inventory, read_device, read_timings
+from greenflops.timing.grids import linear_point, sweep_points
+from greenflops.timing.harness import TimingSettings
+from greenflops.timing.runner import read_partial, run_sweep, time_point
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMINGS_SCHEMA = ROOT / "workflow" / "schemas" / "timings.schema.yaml"
@@ -66,7 +64,7 @@ def test_memory_cap_skips_with_reason(cpu):
 def test_out_of_memory_is_recorded_and_sweep_goes_on(cpu, tmp_path, monkeypatch):
     import torch
 
-    import greenflops.timing as timing
+    import greenflops.timing.harness as timing
 
     real = timing.time_call
 
@@ -171,8 +169,9 @@ def test_explicit_device_id_needs_no_detection():
 
 _KILL_SCRIPT = """
 import sys, time, torch
-from greenflops.sweeps import sweep_points
-from greenflops.timing import TimingSettings, run_sweep
+from greenflops.timing.grids import sweep_points
+from greenflops.timing.harness import TimingSettings
+from greenflops.timing.runner import run_sweep
 torch.set_num_threads(1)
 points = sweep_points("dense_batch", {"d": [8, 16], "batch": {"from": 1, "to": 10}})
 settings = TimingSettings(min_run_time=0.002, max_run_time=0.01, threshold=0.5)
@@ -219,7 +218,7 @@ def test_resume_after_sigkill_keeps_points_and_never_duplicates(tmp_path):
 def test_fill_is_uniform_random_without_zeros_or_nans():
     import torch
 
-    from greenflops.timing import _FILL_PERIOD, _fill_uniform
+    from greenflops.timing.tensors import _FILL_PERIOD, fill_uniform as _fill_uniform
 
     big = _fill_uniform(torch.empty(3 * _FILL_PERIOD + 7))
     assert bool(torch.isfinite(big).all()) and float(big.abs().max()) <= 1.0
@@ -234,7 +233,7 @@ def test_fill_is_uniform_random_without_zeros_or_nans():
 def test_pool_reuses_same_size_and_frees_the_rest():
     import torch
 
-    from greenflops.timing import TensorPool
+    from greenflops.timing.tensors import TensorPool
 
     pool = TensorPool()
     a = pool.take({"x": (2, 8), "weight": (16, 8)}, "cpu", torch.float32)
@@ -249,7 +248,7 @@ def test_pool_reuses_same_size_and_frees_the_rest():
 
 
 def test_slow_call_costs_one_untimed_warmup(cpu):
-    from greenflops.timing import time_call
+    from greenflops.timing.harness import time_call
 
     calls = []
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from conftest import run_snakemake
 
-from greenflops.tables import read_table
+from greenflops.io.tables import read_table
 
 TINY = {
     "sweeps": {
@@ -60,7 +60,7 @@ def test_sweeps_one_at_a_time_and_not_remeasured(project, tmp_path):
     # through the top-level `profiles` link to workflow/profiles.
     import torch
 
-    from greenflops.timing import hardware_id
+    from greenflops.timing.device import hardware_id
 
     dataset = f"{hardware_id(torch.device('cpu'), 1)}-tiny"  # threads: 1, profile tiny
     nets_csv = f"data/raw/timings/{dataset}/networks/whole_networks.csv"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_snakemake
-from greenflops.tables import TableValidationError, read_table
+from greenflops.io.tables import TableValidationError, read_table
 
 TABLES = ROOT / "data" / "raw" / "tables"
 SCHEMAS = ROOT / "workflow" / "schemas"

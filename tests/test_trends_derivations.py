@@ -8,24 +8,24 @@ import pandas as pd
 import pytest
 import yaml
 
-from greenflops.estimates import EstimateError, compound_scaling_gflops, compute_estimates, resolve_cv_gflops
-from greenflops.speedups import benchmark_speedups, gpu_efficiency_table, mean_speedups
-from greenflops.tables import read_table
-from greenflops.trend_analysis import (
-    add_energy,
-    cv_fits,
-    fidelity_table,
-    hardware_fits,
-    efficiency_fit,
-    mark_cv_sota,
-    params_flops_correlation,
-    similar_flops,
+from greenflops.io.tables import read_table
+from greenflops.trends.correlation import params_flops_correlation
+from greenflops.trends.efficiency import gpu_efficiency_table
+from greenflops.trends.estimates import (
+    EstimateError,
+    compound_scaling_gflops,
+    compute_estimates,
+    resolve_cv_gflops,
 )
+from greenflops.trends.fidelity import fidelity_table
+from greenflops.trends.lines import add_energy, cv_fits, efficiency_fit, hardware_fits, mark_cv_sota
+from greenflops.trends.speedups import benchmark_speedups, mean_speedups
+from greenflops.trends.tables import similar_flops
 
 
 @pytest.fixture(scope="module")
 def cfg(root):
-    return yaml.safe_load((root / "config.yaml").read_text())["trends"]
+    return yaml.safe_load((root / "workflow" / "resources" / "trends.yaml").read_text())
 
 
 @pytest.fixture(scope="module")

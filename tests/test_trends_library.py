@@ -8,21 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from greenflops.energy import (
+from greenflops.trends.energy import (
     gflops_per_watt,
     joules_per_forward_pass,
     watts_from_kcal_per_day,
     watts_from_kwh_per_year,
 )
-from greenflops.trends import (
-    best_per_year,
-    decimal_year,
-    doubling_time_years,
-    fit_log_linear,
-    pareto_front,
-    running_max,
-    yearly_mean,
-)
+from greenflops.trends.fits import decimal_year, doubling_time_years, fit_log_linear
+from greenflops.trends.selection import best_per_year, pareto_front, running_max, yearly_mean
 
 
 def test_decimal_year_hand_values() -> None:

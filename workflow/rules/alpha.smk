@@ -1,27 +1,21 @@
 # Stage "alpha": the alpha-FLOPs regression of Asperti et al. (2021), one set of outputs per device.
 # A device is any folder data/raw/timings/<device_id>/ with a device.yaml and at least one
-# <sweep>.csv; sweeps.smk (included before this file) validates them when the workflow loads, so a
-# bad file stops the run (file, line, column) before any output is written. Figures are made only
-# for the sweeps a device has.
+# <sweep>.csv, validated when the workflow loads (common.smk), so a bad file stops the run (file,
+# line, column) before any output is written. Figures are made only for the sweeps a device has:
+# one job per device draws them all (rules alpha_figures_<device>, planned here).
 import re
 
-from greenflops.report import (
-    ALPHA_CATEGORY,
-    alpha_figure_labels,
-    alpha_figure_subcategory,
-)
-from greenflops.alpha_workflow import (
+from glue.alpha_targets import (
+    PRED_VS_MEASURED,
     alpha_targets,
+    device_figures,
     devices_from_datasets,
-    figure_caption,
-    sweep_panels,
     timing_inputs,
     whole_networks_inputs,
 )
 
 ALPHA_TIMINGS = "data/raw/timings"
 ALPHA_CFG = config["alpha"]
-# The timing datasets were validated once, when sweeps.smk loaded (TIMING_DATASETS).
 ALPHA_DEVICES = devices_from_datasets(TIMING_DATASETS)
 # device_id matches only the device folders found (rule-level, so other stages are unaffected).
 ALPHA_DEVICE_RE = "|".join(re.escape(d) for d in ALPHA_DEVICES) or "(?!x)x"
@@ -31,7 +25,7 @@ rule alpha_fit:
     input:
         timings=lambda wc: timing_inputs(ALPHA_TIMINGS, wc.device_id),
         schema=schema_path("timings"),
-        library=library("alpha", "alpha_fit", "timings_data", "tables", "outputs"),
+        library=code("alpha_fit"),
     output:
         params="data/processed/alpha/{device_id}/params.yaml",
         report="data/processed/alpha/{device_id}/fit_report.csv",
@@ -39,6 +33,8 @@ rule alpha_fit:
         predictions="data/processed/alpha/{device_id}/predictions.csv",
     log:
         "logs/alpha/alpha_fit_{device_id}.log",
+    benchmark:
+        "logs/benchmarks/alpha_fit_{device_id}.tsv"
     wildcard_constraints:
         device_id=ALPHA_DEVICE_RE,
     conda:
@@ -52,52 +48,52 @@ rule alpha_fit:
         loss=ALPHA_CFG["loss"],
         f_scale=ALPHA_CFG["f_scale"],
         max_rel_iqr=ALPHA_CFG["max_rel_iqr"],
-        panels=sweep_panels(ALPHA_CFG["figures"]),
     message:
         "alpha-FLOPs: fit every time model on device {wildcards.device_id} (in-sample and LOSO)"
     script:
-        "../../scripts/fit_alpha.py"
+        "../../scripts/alpha_fit.py"
 
 
-rule alpha_figure:
-    input:
-        predictions="data/processed/alpha/{device_id}/predictions.csv",
-        report="data/processed/alpha/{device_id}/fit_report.csv",
-        library=library("alpha", "alpha_plots", "outputs"),
-    output:
-        png=report(
-            "figures/alpha/{device_id}/{fig}.png",
-            caption="../report/alpha_figure.rst",
-            category=ALPHA_CATEGORY,
-            subcategory=lambda wc: alpha_figure_subcategory(wc.fig),
-            labels=lambda wc: alpha_figure_labels(
-                wc.device_id, wc.fig, ALPHA_CFG["figures"]
-            ),
-        ),
-        pdf="figures/alpha/{device_id}/{fig}.pdf",
-    log:
-        "logs/alpha/alpha_figure_{device_id}_{fig}.log",
-    wildcard_constraints:
-        device_id=ALPHA_DEVICE_RE,
-        fig="|".join(list(config["alpha"]["figures"]) + ["pred_vs_measured"]),
-    conda:
-        "../../environment.yml"
-    params:
-        spec=lambda wc: ALPHA_CFG["figures"].get(wc.fig, {}),
-        figure_model=ALPHA_CFG["figure_model"],
-        caption=lambda wc: figure_caption(wc.device_id, wc.fig, ALPHA_CFG["figures"]),
-    message:
-        "alpha-FLOPs: figure {wildcards.fig} for device {wildcards.device_id}"
-    script:
-        "../../scripts/plot_alpha.py"
+# One figure job per device: its figures differ by the sweeps it has, so each device gets a rule
+# whose outputs are exactly its figures.
+for _device_id, _device in ALPHA_DEVICES.items():
+    _figures = device_figures(_device, ALPHA_FIGURES)
+
+    rule:
+        name:
+            f"alpha_figures_{_device_id.replace('-', '_')}"
+        input:
+            predictions=f"data/processed/alpha/{_device_id}/predictions.csv",
+            report=f"data/processed/alpha/{_device_id}/fit_report.csv",
+            params=f"data/processed/alpha/{_device_id}/params.yaml",
+            library=code("alpha_figures"),
+        output:
+            **alpha_figure_outputs(_device_id, _figures),
+        log:
+            f"logs/alpha/alpha_figures_{_device_id}.log",
+        benchmark:
+            f"logs/benchmarks/alpha_figures_{_device_id}.tsv"
+        conda:
+            "../../environment.yml"
+        params:
+            device_id=_device_id,
+            figures={
+                fig: (None if fig == PRED_VS_MEASURED else ALPHA_FIGURES[fig])
+                for fig in _figures
+            },
+            figure_model=ALPHA_CFG["figure_model"],
+        message:
+            f"alpha-FLOPs: {len(_figures)} figures of device {_device_id}"
+        script:
+            "../../scripts/alpha_figures.py"
 
 
 rule alpha_fig3a_table:
     input:
         predictions="data/processed/alpha/{device_id}/predictions.csv",
-        report="data/processed/alpha/{device_id}/fit_report.csv",
+        params="data/processed/alpha/{device_id}/params.yaml",
         reference=table_path("alpha_t2000_reference"),
-        library=library("alpha_plots", "tables", "outputs"),
+        library=code("alpha_fig3a_table"),
     output:
         csv="figures/alpha/{device_id}/fig03a_table.csv",
         # shown in the report as figures/report/alpha/{device_id}/fig03a_table.html (report.smk)
@@ -117,7 +113,7 @@ rule alpha_fig3a_table:
         "../../scripts/alpha_fig3a_table.py"
 
 
-TARGETS["alpha"] = alpha_targets(ALPHA_DEVICES, ALPHA_CFG["figures"])
+TARGETS["alpha"] = alpha_targets(ALPHA_DEVICES, ALPHA_FIGURES)
 
 
 # Deterministic: the device's fitted params.yaml and its raw whole-network timings (measured by
@@ -128,7 +124,7 @@ rule alpha_model_validation:
         params="data/processed/alpha/{device_id}/params.yaml",
         networks=lambda wc: whole_networks_inputs(ALPHA_TIMINGS, wc.device_id),
         schema=schema_path("whole_networks"),
-        library=library("model_cost", "alpha", "tables", "outputs"),
+        library=code("alpha_model_validation"),
     output:
         csv="data/processed/alpha/{device_id}/model_validation.csv",
         # shown in the report as figures/report/alpha/{device_id}/model_validation.html (report.smk)

@@ -1,12 +1,12 @@
 # Cluster resources: gives every rule defined above its SLURM resources from config.yaml's
-# `cluster:` section (scripts/greenflops/cluster.py decides them). Included LAST in the Snakefile,
+# `cluster:` section (workflow/rules/glue/cluster.py decides them). Included LAST in the Snakefile,
 # after every stage, because it walks the rules already defined.
 #   - timing jobs (rules that request the local `timing_slot` guard: the sweeps) ask for
 #     `timing_gpus` GPU(s), of `gpu_model` if set, on `gpu_partition`, for `timing_runtime`;
 #   - every other job stays CPU-only, on `partition`, with the profile's small defaults.
 # Values set in config.yaml win over the SLURM profile; null ones leave the profile's defaults and
 # then the site's. Locally these resources are inert: only the SLURM executor reads them.
-from greenflops.cluster import cluster_resources
+from glue.cluster import cluster_resources
 
 for _rule in workflow.rules:
     _timing = "timing_slot" in _rule.resources

@@ -1,23 +1,38 @@
 # Loading and validation shared by every stage. Runs when the workflow is parsed, so bad
-# configuration or a bad table stops the run before any job starts or any output is written.
-# Conventions for rules, scripts and the library: CONTRIBUTING.md.
+# configuration, a bad specification or a bad table stops the run before any job starts or any
+# output is written (workflow/rules/glue/inputs.py). Conventions: CONTRIBUTING.md.
 import os
 import shlex
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
-# The library (scripts/greenflops) is imported here at parse time; Snakemake adds scripts/ to
-# sys.path by itself for the scripts that rules run.
+# The library (scripts/greenflops) and the rules' glue (workflow/rules/glue) are imported at parse
+# time; Snakemake adds scripts/ to sys.path by itself for the scripts that rules run.
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
-from greenflops.tables import TableValidationError, read_table  # noqa: E402
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "rules"))
+from glue.code import library_files  # noqa: E402
+from glue.inputs import InputError, load_inputs  # noqa: E402
+from glue.report_pages import (  # noqa: E402
+    ALPHA_CATEGORY,
+    TRENDS_CATEGORY,
+    alpha_figure_labels,
+    alpha_figure_subcategory,
+)
+from greenflops.trends.registry import figures_of  # noqa: E402
 
-validate(config, schema="../schemas/config.schema.yaml")
+try:
+    INPUTS = load_inputs(workflow.basedir, config)
+except InputError as err:
+    raise WorkflowError(str(err)) from None
+
+TABLES = INPUTS.tables
+TRENDS_SPEC = INPUTS.resources["trends"]
+ALPHA_FIGURES = INPUTS.resources["alpha_figures"]["figures"]
 
 SCHEMA_DIR = Path(workflow.basedir) / "workflow" / "schemas"
-LIBRARY_DIR = Path(workflow.basedir) / "scripts" / "greenflops"
+SCRIPTS_DIR = Path(workflow.basedir) / "scripts"
 
 # Targets of the default target (all), one list per stage: TARGETS["<stage>"] = [paths].
 TARGETS: dict[str, list[str]] = {}
@@ -49,24 +64,52 @@ def table_path(name: str) -> str:
     return f"data/raw/tables/{name}.csv"
 
 
-def library(*modules: str) -> list[str]:
-    """Library modules a rule's script imports: made inputs so that code changes trigger reruns."""
-    return [_project_path(LIBRARY_DIR / f"{module}.py") for module in modules]
+def code(script: str) -> list[str]:
+    """The library files that ``scripts/<script>.py`` imports, directly or not: inputs of its
+    rule, so that editing any of them reruns exactly the jobs that run it."""
+    files = library_files(SCRIPTS_DIR / f"{script}.py", SCRIPTS_DIR)
+    return [_project_path(Path(f)) for f in files]
 
 
-def load_validated_table(path: str, schema_name: str):
-    """Read and validate a table; a problem stops the workflow with file, line and column."""
-    try:
-        frame = read_table(path, schema_path(schema_name))
-    except TableValidationError as err:
-        raise WorkflowError(f"Invalid input: {err}") from None
-    # Snakemake's own validator on the typed rows, as the workflow template does.
-    validate(
-        frame, schema=str(SCHEMA_DIR / f"{schema_name}.schema.yaml"), set_default=False
-    )
-    return frame
+# --- planning helpers of the stages' rules ---------------------------------------------------
 
 
-TABLES = {
-    name: load_validated_table(table_path(name), name) for name in config["tables"]
-}
+def trend_figure_outputs(group: str) -> dict:
+    """Named outputs of the job drawing figure group ``group`` (greenflops.trends.registry):
+    ``<id>_png`` (in the report, captioned by workflow/report/trends/<id>.rst) and ``<id>_pdf``.
+    """
+    outputs = {}
+    for fig in figures_of(group):
+        outputs[f"{fig.id}_png"] = report(
+            f"figures/trends/{fig.stem}.png",
+            caption=f"../report/trends/{fig.id}.rst",
+            category=TRENDS_CATEGORY,
+            subcategory=fig.paper,
+            labels={"figure": fig.paper, "data": fig.data},
+        )
+        outputs[f"{fig.id}_pdf"] = f"figures/trends/{fig.stem}.pdf"
+    return outputs
+
+
+def energy_models(wildcards) -> dict:
+    """The models of one domain: CV with the computed estimates, NLP as curated."""
+    if wildcards.domain == "cv":
+        return {"models": rules.flops_estimates.output.cv}
+    return {"models": table_path("nlp_models"), "schema": schema_path("nlp_models")}
+
+
+def alpha_figure_outputs(device_id: str, figures: list) -> dict:
+    """Named outputs of one device's figure job: ``<fig>_png`` (in the report, captioned by
+    workflow/report/alpha/<fig>.rst) and ``<fig>_pdf``, for each figure the device gets.
+    """
+    outputs = {}
+    for fig in figures:
+        outputs[f"{fig}_png"] = report(
+            f"figures/alpha/{device_id}/{fig}.png",
+            caption=f"../report/alpha/{fig}.rst",
+            category=ALPHA_CATEGORY,
+            subcategory=alpha_figure_subcategory(fig),
+            labels=alpha_figure_labels(device_id, fig, ALPHA_FIGURES),
+        )
+        outputs[f"{fig}_pdf"] = f"figures/alpha/{device_id}/{fig}.pdf"
+    return outputs

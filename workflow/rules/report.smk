@@ -2,11 +2,12 @@
 # report displays images, HTML and PDF inline but offers CSV/Markdown only as downloads, so every
 # table of both papers (Tables 1/4/9, trend fits, fidelity, alpha fits per device, Fig. 3a table,
 # whole-network check) is rendered here as a standalone HTML page under figures/report/.
-# Grouping convention of every stage (category = paper, subcategory = zero-padded figure/table):
-# scripts/greenflops/report.py. Include after every stage whose tables it shows.
+# Grouping convention of every stage (category = paper, subcategory = zero-padded figure/table)
+# and the page list: workflow/rules/glue/report_pages.py. Include after every stage whose tables
+# it shows.
 import re
 
-from greenflops.report import report_tables
+from glue.report_pages import report_tables
 
 # Pages from the default targets registered so far: a table is shown when its stage makes it.
 REPORT_TABLES = report_tables(all_targets())
@@ -15,7 +16,7 @@ REPORT_TABLES = report_tables(all_targets())
 rule report_table:
     input:
         unpack(lambda wc: REPORT_TABLES[wc.name]["inputs"]),
-        library=library("report", "outputs"),
+        library=code("report_table"),
     output:
         html=report(
             "figures/report/{name}.html",

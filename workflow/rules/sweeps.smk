@@ -12,44 +12,38 @@ import json
 import re
 from dataclasses import asdict
 
-from greenflops.sweeps import SweepConfigError, sweep_points
-from greenflops.timings_data import validate_datasets
+from greenflops.timing.grids import SweepConfigError, sweep_points
 
 TIMINGS_ROOT = "data/raw/timings"
-SWEEP_PROFILE = config.get("sweep_profile", "none")
+SWEEP_PROFILE = config["sweep_profile"]
+# The specification's profiles (workflow/resources/sweeps.yaml) plus the config's own.
+SWEEP_PROFILES = INPUTS.sweep_profiles
 
-
-# Every dataset under data/raw/timings/ (folders with a device.yaml), validated now.
-try:
-    TIMING_DATASETS = validate_datasets(
-        TIMINGS_ROOT, schema_path("timings"), schema_path("device")
-    )
-except TableValidationError as err:
-    raise WorkflowError(f"Invalid timing data: {err}") from None
+# Every dataset under data/raw/timings/ (folders with a device.yaml), validated when the workflow
+# loaded (common.smk).
+TIMING_DATASETS = INPUTS.datasets
 
 if SWEEP_PROFILE != "none":
-    if SWEEP_PROFILE not in config["sweeps"]["profiles"]:
+    if SWEEP_PROFILE not in SWEEP_PROFILES:
         raise WorkflowError(
-            f"sweep_profile '{SWEEP_PROFILE}' is not none or one of sweeps.profiles: "
-            + ", ".join(config["sweeps"]["profiles"])
+            f"sweep_profile '{SWEEP_PROFILE}' is not none or one of the sweep profiles: "
+            + ", ".join(SWEEP_PROFILES)
         )
-    from greenflops.timing import resolve_target
+    from greenflops.timing.device import resolve_target
 
     try:
         SWEEP_TARGET = resolve_target(config["sweeps"], SWEEP_PROFILE)
     except ValueError as err:
         raise WorkflowError(f"sweeps: {err}") from None
-    SWEEP_GRIDS = config["sweeps"]["profiles"][SWEEP_PROFILE]["grids"]
+    SWEEP_GRIDS = SWEEP_PROFILES[SWEEP_PROFILE]["grids"]
     try:  # bad grids stop the run before any job starts
         for _name, _grid in SWEEP_GRIDS.items():
             sweep_points(_name, _grid, config["sweeps"]["dtype"])
     except SweepConfigError as err:
-        raise WorkflowError(
-            f"config.yaml sweeps.profiles.{SWEEP_PROFILE}: {err}"
-        ) from None
+        raise WorkflowError(f"sweep profile {SWEEP_PROFILE}: {err}") from None
     SWEEP_DATASET = SWEEP_TARGET.dataset
     # What a sweep job needs (not the other profiles, so editing them does not touch its params).
-    _profile = config["sweeps"]["profiles"][SWEEP_PROFILE]
+    _profile = SWEEP_PROFILES[SWEEP_PROFILE]
     SWEEP_PARAMS = {
         "target": asdict(SWEEP_TARGET),
         "profile": SWEEP_PROFILE,
@@ -92,6 +86,8 @@ rule device_facts:
         "data/raw/timings/{dataset}/device.yaml",
     log:
         "logs/sweeps/device_facts_{dataset}.log",
+    benchmark:
+        "logs/benchmarks/device_facts_{dataset}.tsv"
     wildcard_constraints:
         dataset=_SWEEP_DATASET_RE,
     conda:
@@ -122,6 +118,8 @@ rule sweep:
         meta="data/raw/timings/{dataset}/{sweep}.meta.yaml",
     log:
         "logs/sweeps/sweep_{dataset}_{sweep}.log",
+    benchmark:
+        "logs/benchmarks/sweep_{dataset}_{sweep}.tsv"
     wildcard_constraints:
         dataset=_SWEEP_DATASET_RE,
         sweep=_SWEEP_NAME_RE,
@@ -175,6 +173,8 @@ rule whole_networks:
         meta="data/raw/timings/{dataset}/networks/whole_networks.meta.yaml",
     log:
         "logs/sweeps/whole_networks_{dataset}.log",
+    benchmark:
+        "logs/benchmarks/whole_networks_{dataset}.tsv"
     wildcard_constraints:
         dataset=_SWEEP_DATASET_RE if NETWORK_OUTPUTS else "(?!)",
     conda:
@@ -210,7 +210,7 @@ rule timings_inventory:
             f for files in TIMING_FILES.values() for f in files if f.endswith(".yaml")
         ],
         schemas=[schema_path("timings"), schema_path("device")],
-        library=library("timings_data", "tables", "outputs"),
+        library=code("timings_inventory"),
     output:
         "data/processed/timings_inventory.csv",
     log:

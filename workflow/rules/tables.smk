@@ -3,9 +3,9 @@
 
 rule table_inventory:
     input:
-        tables=expand("data/raw/tables/{name}.csv", name=config["tables"]),
-        schemas=expand("workflow/schemas/{name}.schema.yaml", name=config["tables"]),
-        library=library("tables", "outputs"),
+        tables=[table_path(name) for name in TABLES],
+        schemas=[schema_path(name) for name in TABLES],
+        library=code("table_inventory"),
     output:
         "data/processed/table_inventory.csv",
     log:

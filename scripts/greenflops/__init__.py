@@ -1,0 +1,6 @@
+"""greenflops: the library below the workflow's rules (pure, typed functions that tests import).
+
+Subpackages by concern: ``io`` (reading, validating and writing files), ``trends`` (Desislavov
+et al. 2021), ``timing`` (measuring layers on a device), ``alpha`` (Asperti et al. 2021's time
+models); ``flops`` counts FLOPs. Scripts in ``scripts/`` are thin wrappers that rules run.
+"""

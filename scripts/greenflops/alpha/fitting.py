@@ -1,0 +1,181 @@
+"""Fitting one time model to measured times: least squares on the relative error.
+
+:func:`fit_model` minimises ``log(predicted) − log(measured)`` with bounds and several starts
+(:func:`scipy.optimize.least_squares`, method ``trf``); standard errors come from the Jacobian at
+the optimum (``σ² (JᵀJ)⁻¹``). Validation across sweeps is :mod:`greenflops.alpha.validation`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from greenflops.alpha.features import Features
+from greenflops.alpha.models import ParamSpec, TimeModel, get_model
+
+__all__ = ["FitResult", "fit_model"]
+
+
+@dataclass
+class FitResult:
+    """A fitted model: parameter values and standard errors (natural units), fit statistics."""
+
+    model: str
+    params: dict[str, float]
+    stderr: dict[str, float]
+    at_bound: dict[str, bool]
+    n: int
+    rms_log_residual: float
+    starts: int
+    cost: float
+    specs: list[ParamSpec] = field(default_factory=list)
+
+    def predict(self, x: Features) -> np.ndarray:
+        return get_model(self.model).predict(self.params, x)
+
+
+def _to_internal(spec: ParamSpec, value: float) -> float:
+    return math.log(value) if spec.log else value
+
+
+def _to_natural(spec: ParamSpec, value: float) -> float:
+    return math.exp(value) if spec.log else value
+
+
+def _bounds(specs: Sequence[ParamSpec]) -> tuple[np.ndarray, np.ndarray]:
+    lo = np.array([_to_internal(s, s.lower) for s in specs])
+    hi = np.array([_to_internal(s, s.upper) for s in specs])
+    return lo, hi
+
+
+def _draw_start(spec: ParamSpec, rng: np.random.Generator) -> float:
+    lo, hi = spec.start_range if spec.start_range is not None else (spec.lower, spec.upper)
+    if spec.log:
+        return float(rng.uniform(math.log(lo), math.log(hi)))
+    return float(rng.uniform(lo, hi))
+
+
+def _params_of(specs: Sequence[ParamSpec], u: np.ndarray) -> dict[str, float]:
+    return {s.name: _to_natural(s, float(v)) for s, v in zip(specs, u)}
+
+
+def fit_model(
+    model: TimeModel | str,
+    x: Features,
+    time_ms: np.ndarray,
+    *,
+    starts: int = 8,
+    seed: int = 0,
+    fixed: Mapping[str, float] | None = None,
+    warm_starts: Sequence[Mapping[str, float]] = (),
+    loss: str = "linear",
+    f_scale: float = 1.0,
+) -> FitResult:
+    """Fit ``model`` to measured ``time_ms`` by least squares on log residuals.
+
+    ``starts`` starting points: the specs' own start values, then random ones (seeded, so the
+    fit is deterministic) drawn from each parameter's ``start_range``. The scale parameters start
+    at the value that zeroes the mean log residual of each dtype. ``fixed`` adds constants the
+    model needs but does not fit (the roofline's peak and bandwidth). Parameters marked
+    ``cap_at_min_time`` (per-call overheads) are bounded by the fastest measured time.
+    """
+    model = get_model(model) if isinstance(model, str) else model
+    y = np.asarray(time_ms, dtype=float)
+    if len(y) != len(x) or len(y) == 0:
+        raise ValueError("need one measured time per feature row, and at least one row")
+    if np.any(~np.isfinite(y)) or np.any(y <= 0):
+        raise ValueError("measured times must be finite and > 0")
+    log_y = np.log(y)
+    extra = dict(fixed or {})
+    specs = model.param_specs(list(x.dtype))
+    if not specs:
+        pred = model.predict(extra, x)
+        res = np.log(pred) - log_y
+        return FitResult(model.name, dict(extra), {k: 0.0 for k in extra},
+                         {k: False for k in extra}, len(y),
+                         float(np.sqrt(np.mean(res**2))), 0, float(0.5 * np.sum(res**2)), [])
+    scale_idx = [i for i, s in enumerate(specs) if s.name.startswith("scale_ms_per_gflop")]
+    lo, hi = _bounds(specs)
+    for i, spec in enumerate(specs):
+        if spec.cap_at_min_time:  # an overhead cannot exceed the fastest call it is part of
+            hi[i] = min(hi[i], _to_internal(spec, float(y.min())))
+            lo[i] = min(lo[i], hi[i] - 1e-6)
+
+    def residuals(u: np.ndarray) -> np.ndarray:
+        pred = model.predict({**extra, **_params_of(specs, u)}, x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.log(pred) - log_y
+        return np.where(np.isfinite(r), r, 1e3)
+
+    def profiled_scale(u: np.ndarray) -> np.ndarray:
+        """Set every scale so that the mean log residual of its dtype is zero."""
+        u = u.copy()
+        for i in scale_idx:
+            u[i] = 0.0  # scale 1
+        pred = model.predict({**extra, **_params_of(specs, u)}, x)
+        for i in scale_idx:
+            name = specs[i].name
+            rows = (np.ones(len(y), bool) if name == "scale_ms_per_gflop"
+                    else x.dtype == name.split(".", 1)[1])
+            u[i] = float(np.mean(log_y[rows] - np.log(pred[rows])))
+        return np.clip(u, lo + 1e-9, hi - 1e-9)
+
+    rng = np.random.default_rng(seed)
+    initial = [np.array([_to_internal(s, s.init) for s in specs])]
+    initial += [np.array([_draw_start(s, rng) for s in specs]) for _ in range(max(1, starts) - 1)]
+    for warm in warm_starts:
+        initial.append(np.array([
+            _to_internal(s, warm.get(s.name, s.neutral if s.neutral is not None else s.init))
+            for s in specs
+        ]))
+    best = None
+    for u0 in initial:
+        u0 = profiled_scale(np.clip(u0, lo + 1e-9, hi - 1e-9))
+        sol = least_squares(residuals, u0, bounds=(lo, hi), method="trf", x_scale="jac",
+                            max_nfev=2000, loss=loss, f_scale=f_scale)
+        if best is None or sol.cost < best.cost - 1e-12:
+            best = sol
+    assert best is not None
+    n, p = len(y), len(specs)
+    values = _params_of(specs, best.x)
+    stderr = _stderr(best.jac, best.fun, specs, best.x, n, p)
+    at_bound = {s.name: bool(best.active_mask[i] != 0) for i, s in enumerate(specs)}
+    return FitResult(
+        model=model.name,
+        params={**extra, **values},
+        stderr={**{k: 0.0 for k in extra}, **stderr},
+        at_bound={**{k: False for k in extra}, **at_bound},
+        n=n,
+        rms_log_residual=float(np.sqrt(np.mean(best.fun**2))),
+        starts=len(initial),
+        cost=float(best.cost),
+        specs=list(specs),
+    )
+
+
+def _stderr(jac: np.ndarray, res: np.ndarray, specs: Sequence[ParamSpec], u: np.ndarray, n: int,
+            p: int) -> dict[str, float]:
+    """Standard errors in natural units from ``σ² (JᵀJ)⁻¹`` (NaN where not identifiable)."""
+    dof = max(n - p, 1)
+    sigma2 = float(np.sum(res**2)) / dof
+    jtj = jac.T @ jac
+    out: dict[str, float] = {}
+    try:
+        eig = np.linalg.eigvalsh(jtj)
+        singular = eig.min() <= eig.max() * 1e-12
+        cov = np.linalg.pinv(jtj) * sigma2
+    except np.linalg.LinAlgError:
+        singular, cov = True, np.full((p, p), np.nan)
+    for i, spec in enumerate(specs):
+        var = cov[i, i]
+        if singular and (np.linalg.norm(jac[:, i]) == 0 or not np.isfinite(var)):
+            out[spec.name] = float("nan")
+            continue
+        sd = math.sqrt(max(var, 0.0))
+        out[spec.name] = _to_natural(spec, float(u[i])) * sd if spec.log else sd
+    return out
+

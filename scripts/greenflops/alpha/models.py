@@ -1,0 +1,225 @@
+"""The time models fitted on timings: FLOPs baselines, rooflines and the α family.
+
+A *time model* (:class:`TimeModel`) maps layer features (:class:`~greenflops.alpha.features.Features`)
+and a parameter dict to predicted milliseconds; each fitted parameter is a :class:`ParamSpec`
+(start value, bounds, unit, meaning). :data:`MODEL_NAMES` lists them; names starting with
+``alpha`` are the α family (:mod:`greenflops.alpha.formula`). Fitting lives in
+:mod:`greenflops.alpha.fitting`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from greenflops.alpha.features import Features
+from greenflops.alpha.formula import alpha_flops, channel_efficiency, paper_params, roofline_time_ms
+
+__all__ = [
+    "MODEL_NAMES",
+    "ParamSpec",
+    "TimeModel",
+    "get_model",
+    "is_alpha_family",
+    "scale_keys",
+]
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One fitted parameter: name, start value, bounds and whether it is fitted on a log scale."""
+
+    name: str
+    init: float
+    lower: float
+    upper: float
+    log: bool = False
+    unit: str = ""
+    doc: str = ""
+    #: range the random starts of a multi-start fit are drawn from (log-uniform if ``log``)
+    start_range: tuple[float, float] | None = None
+    #: value that switches this parameter's term off (nested-model warm starts); None: ``init``
+    neutral: float | None = None
+    #: cap the upper bound at the smallest measured time of the fit (a per-call overhead cannot
+    #: exceed the fastest call it is part of)
+    cap_at_min_time: bool = False
+
+
+@dataclass(frozen=True)
+class TimeModel:
+    """A time model: its parameters and a function ``predict(params, features) -> ms``.
+
+    ``scale`` parameters are per dtype (``scale_ms_per_gflop`` for a single-dtype device,
+    ``scale_ms_per_gflop.<dtype>`` with several); a dtype absent from the fit predicts NaN.
+    """
+
+    name: str
+    description: str
+    shape_params: tuple[ParamSpec, ...]
+    predict_fn: Callable[[Mapping[str, float], Features, np.ndarray], np.ndarray]
+    needs_scale: bool = True
+    fixed: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def is_alpha(self) -> bool:
+        return is_alpha_family(self.name)
+
+    def param_specs(self, dtypes: Sequence[str]) -> list[ParamSpec]:
+        """Every fitted parameter for data with these dtypes."""
+        specs = list(self.shape_params)
+        if self.needs_scale:
+            for dtype in scale_keys(dtypes):
+                specs.append(ParamSpec(dtype, 1.0, 1e-9, 1e9, log=True, unit="ms/GFLOP",
+                                       doc="milliseconds per GFLOP (per α-GFLOP for α models)"))
+        return specs
+
+    def predict(self, params: Mapping[str, float], x: Features) -> np.ndarray:
+        """Predicted milliseconds for each row of ``x``."""
+        full = {**self.fixed, **params}
+        return self.predict_fn(full, x, _scale_per_row(full, x.dtype))
+
+
+def scale_keys(dtypes: Sequence[str]) -> list[str]:
+    """Names of the scale parameters for data with these dtypes (sorted, deterministic)."""
+    unique = sorted(set(dtypes))
+    if len(unique) <= 1:
+        return ["scale_ms_per_gflop"]
+    return [f"scale_ms_per_gflop.{d}" for d in unique]
+
+
+def _scale_per_row(params: Mapping[str, float], dtype: np.ndarray) -> np.ndarray:
+    if "scale_ms_per_gflop" in params:
+        return np.full(len(dtype), float(params["scale_ms_per_gflop"]))
+    return np.array([params.get(f"scale_ms_per_gflop.{d}", np.nan) for d in dtype], dtype=float)
+
+
+def is_alpha_family(name: str) -> bool:
+    """Model names starting with ``alpha`` are α-family models."""
+    return name.startswith("alpha")
+
+
+_BETA = dict(lower=1e-6, upper=1.0, log=True, unit="", doc="parallel fraction β of eq. 6",
+             start_range=(1e-4, 0.5))
+_GAMMA = dict(lower=0.05, upper=1.0, unit="", doc="exponent γ of eq. 6", start_range=(0.2, 1.0))
+
+
+def _alpha_specs(sk_fitted: bool) -> tuple[ParamSpec, ...]:
+    specs = [
+        ParamSpec("beta_k1", 0.05, **_BETA),
+        ParamSpec("gamma_k1", 0.8, **_GAMMA),
+        ParamSpec("beta_kn", 0.05, **_BETA),
+        ParamSpec("gamma_kn", 0.8, **_GAMMA),
+    ]
+    if sk_fitted:
+        specs.append(ParamSpec("sk_slope", 1.0, 0.0, 50.0, unit="",
+                               doc="S_K = 1 + sk_slope · ln K", start_range=(0.0, 5.0),
+                               neutral=1.0))
+    return tuple(specs)
+
+
+_OVERHEAD = ParamSpec("overhead_ms", 1e-3, 1e-12, 1e3, log=True, unit="ms",
+                      doc="constant per-call overhead c0 (at most the fastest measured call)",
+                      start_range=(1e-4, 1.0), neutral=1e-12, cap_at_min_time=True)
+_MEMORY = ParamSpec("ms_per_gb", 1.0, 1e-9, 1e4, log=True, unit="ms/GB",
+                    doc="time per GB of input + weights + output moved (1 / effective bandwidth)",
+                    start_range=(1e-2, 1e2), neutral=1e-9)
+#: Memory roof of the fitted rooflines: starts at 1–100 GB/s and stays on in warm starts (with a
+#: max(), a memory term that is below the compute term everywhere has zero gradient).
+_MEMORY_ROOF = ParamSpec("ms_per_gb", 50.0, 1e-3, 1e5, log=True, unit="ms/GB",
+                         doc="1 / bandwidth W of the memory roof (W = 1000 / ms_per_gb GB/s)",
+                         start_range=(10.0, 1e3))
+_CHANNEL = (
+    ParamSpec("c_red_half", 1.0, 1e-3, 1e5, log=True, unit="channels",
+              doc="half-performance length of the reduction axis C_in·K_h·K_w",
+              start_range=(0.1, 100.0), neutral=1e-3),
+    ParamSpec("c_out_half", 1.0, 1e-3, 1e5, log=True, unit="channels",
+              doc="half-performance length of the output-channel axis C_out",
+              start_range=(0.1, 100.0), neutral=1e-3),
+)
+
+
+def _flops_predict(p, x, scale):
+    return scale * x.flops / 1e9
+
+
+def _flops_overhead_predict(p, x, scale):
+    return p["overhead_ms"] + scale * x.flops / 1e9
+
+
+def _alpha_predict(p, x, scale):
+    return p.get("overhead_ms", 0.0) + scale * alpha_flops(x.flops, x.s, x.k_area, p) / 1e9
+
+
+def _alpha_ext_predict(p, x, scale):
+    eff = channel_efficiency(x.c_in * x.k_area, x.c_out, p["c_red_half"], p["c_out_half"])
+    return p["overhead_ms"] + scale * eff * alpha_flops(x.flops, x.s, x.k_area, p) / 1e9
+
+
+def _alpha_mem_predict(p, x, scale):
+    return _alpha_ext_predict(p, x, scale) + p["ms_per_gb"] * x.bytes_moved / 1e9
+
+
+def _roofline_fit_predict(p, x, scale):
+    compute = scale * x.flops / 1e9
+    return p["overhead_ms"] + np.maximum(compute, p["ms_per_gb"] * x.bytes_moved / 1e9)
+
+
+def _alpha_roofline_predict(p, x, scale):
+    compute = scale * alpha_flops(x.flops, x.s, x.k_area, p) / 1e9
+    return p["overhead_ms"] + np.maximum(compute, p["ms_per_gb"] * x.bytes_moved / 1e9)
+
+
+def _roofline_predict(p, x, scale):
+    return roofline_time_ms(x.flops, x.bytes_moved, p["peak_gflops"], p["mem_bandwidth_gbs"])
+
+
+_MODELS: dict[str, TimeModel] = {
+    m.name: m
+    for m in (
+        TimeModel("flops", "time ∝ FLOPs (one scale per dtype)", (), _flops_predict),
+        TimeModel("flops_overhead", "time = overhead + scale · FLOPs", (_OVERHEAD,),
+                  _flops_overhead_predict),
+        TimeModel("roofline", "max(FLOPs / peak, bytes / bandwidth), from device.yaml; not fitted",
+                  (), _roofline_predict, needs_scale=False),
+        TimeModel("roofline_fit",
+                  "c0 + max(FLOPs / P, bytes / W) with c0, P = 1000 / scale_ms_per_gflop GFLOP/s "
+                  "and W = 1000 / ms_per_gb GB/s fitted",
+                  (_OVERHEAD, _MEMORY_ROOF), _roofline_fit_predict),
+        TimeModel("alpha_paper",
+                  "α-FLOPs with the paper's T2000 β, γ and S_K = ln K + 1; only the scale fitted",
+                  (), _alpha_predict, fixed=paper_params()),
+        TimeModel("alpha_fit", "α-FLOPs (eq. 6), β and γ per kernel class refitted, S_K = ln K + 1",
+                  _alpha_specs(False), _alpha_predict, fixed={"sk_slope": 1.0}),
+        TimeModel("alpha_fit_sk",
+                  "α-FLOPs (eq. 6), β, γ per kernel class and S_K = 1 + s·ln K fitted",
+                  _alpha_specs(True), _alpha_predict),
+        TimeModel("alpha_overhead", "alpha_fit_sk plus a constant per-call overhead",
+                  _alpha_specs(True) + (_OVERHEAD,), _alpha_predict),
+        TimeModel("alpha_ext",
+                  "alpha_overhead times a channel-axis efficiency "
+                  "(1 + c_red_half/(C_in·K)) · (1 + c_out_half/C_out)",
+                  _alpha_specs(True) + (_OVERHEAD,) + _CHANNEL, _alpha_ext_predict),
+        TimeModel("alpha_ext_mem",
+                  "alpha_ext plus a memory-traffic term ms_per_gb · (input + weight + output bytes)",
+                  _alpha_specs(True) + (_OVERHEAD,) + _CHANNEL + (_MEMORY,), _alpha_mem_predict),
+        TimeModel("alpha_roofline",
+                  "α-FLOPs under a fitted roofline: c0 + max(α_K(S) · FLOPs / P, bytes / W), "
+                  "β, γ per kernel class, S_K = ln K + 1",
+                  _alpha_specs(False) + (_OVERHEAD, _MEMORY_ROOF), _alpha_roofline_predict,
+                  fixed={"sk_slope": 1.0}),
+    )
+}
+
+#: Every model, in report order: FLOPs baselines, roofline, then the α family.
+MODEL_NAMES: tuple[str, ...] = tuple(_MODELS)
+
+
+def get_model(name: str) -> TimeModel:
+    """The time model called ``name`` (one of :data:`MODEL_NAMES`)."""
+    try:
+        return _MODELS[name]
+    except KeyError:
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(MODEL_NAMES)}") from None
+

@@ -1,0 +1,141 @@
+"""The figures of the α-FLOPs stage on a device, from its ``predictions.csv`` and ``fit_report.csv``.
+
+Solid lines are measured times, dashed lines the α-FLOPs prediction of one model, as in the paper.
+Functions return matplotlib figures; :func:`greenflops.io.outputs.save_figure` writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from greenflops.alpha.models import MODEL_NAMES  # noqa: E402
+from greenflops.alpha.smoothness import flops_levels  # noqa: E402
+from greenflops.timing.contract import KEY_COLUMNS  # noqa: E402
+from greenflops.timing.grids import sweep_lines  # noqa: E402
+
+__all__ = ["figure_model", "plot_paper_figure", "plot_pred_vs_measured"]
+
+_AXIS_LABEL = {"flops": "FLOPs", "batch": "batch size", "c_in": "$C_{in}$",
+               "c_out": "$C_{out}$", "h": "H", "w": "W", "k_h": "kernel size K", "k_w": "$K_w$"}
+
+
+
+def figure_model(params: Mapping[str, Any], choice: str) -> str:
+    """The α model a device's figures draw dashed: ``choice`` itself, or for ``best`` the best α
+    model that the fit recorded in ``params.yaml`` (``params``; chosen once, in
+    :func:`greenflops.alpha.validation.best_model`)."""
+    if choice != "best":
+        return choice
+    best = params.get("best_alpha_model")
+    if not best:
+        raise ValueError(f"params.yaml of {params.get('device_id')} names no best alpha model")
+    return str(best)
+
+
+def _line_label(row: Mapping[str, Any], lines: list[str]) -> str:
+    parts = []
+    for col in lines:
+        if col == "flops_level":
+            parts.append(str(row["flops_level"]))
+        elif col == "op":
+            parts.append("dense" if row["op"] == "linear" else "conv")
+        else:
+            parts.append(f"{col}={row[col]}")
+    return ", ".join(parts)
+
+
+def _panel(ax, frame: pd.DataFrame, panel: Mapping[str, Any], model: str | None) -> None:
+    sweep = frame[(frame["sweep"] == panel["sweep"]) & (frame["scope"] == "in_sample")]
+    measured = sweep[sweep["model"] == sweep["model"].iloc[0]].copy()
+    lines = list(panel["lines"])
+    x = panel["x"]
+    measured["flops_level"] = flops_levels(measured["flops"])
+    measured["_label"] = [_line_label(r, lines) for r in measured.to_dict("records")]
+    pred = None
+    if model is not None:
+        pred = sweep[sweep["model"] == model].copy()
+        key_cols = [c for c in KEY_COLUMNS if c != "sweep"]
+        pred = pred[key_cols + ["time_ms_pred"]]
+        measured = measured.merge(pred, on=key_cols, how="left", suffixes=("", "_m"))
+    cmap = plt.get_cmap("tab10")
+    order = sorted(measured["_label"].unique(),
+                   key=lambda lab: (measured.loc[measured["_label"] == lab, "flops"].max(), lab))
+    for i, label in enumerate(order):
+        rows = measured[measured["_label"] == label].sort_values(x, kind="mergesort")
+        color = cmap(i % 10)
+        ax.plot(rows[x], rows["time_ms"], "-o", color=color, ms=3, lw=1.4, label=label)
+        if model is not None:
+            col = "time_ms_pred_m" if "time_ms_pred_m" in rows else "time_ms_pred"
+            ax.plot(rows[x], rows[col], "--", color=color, lw=1.2)
+    if x in ("flops", "batch") or measured[x].max() / max(measured[x].min(), 1) > 20:
+        ax.set_xscale("log")
+    if measured["time_ms"].max() / measured["time_ms"].min() > 20:
+        ax.set_yscale("log")
+    ax.set_xlabel(_AXIS_LABEL.get(x, x))
+    ax.set_ylabel("time per call (ms)")
+    ax.set_title(panel["sweep"], fontsize=9)
+    ax.grid(True, alpha=0.3, which="both")
+    ax.legend(fontsize=6, ncol=1 if len(order) < 8 else 2)
+
+
+def plot_paper_figure(predictions: pd.DataFrame, spec: Mapping[str, Any], model: str,
+                      device_id: str):
+    """One paper figure: one panel per sweep of ``spec['sweeps']``, its lines as the sweep's
+    family draws them (:func:`greenflops.timing.grids.sweep_lines`); dashed ``model`` if
+    ``predicted``."""
+    lines = sweep_lines(spec["sweeps"])
+    panels = [{"sweep": sweep, **lines[sweep]} for sweep in spec["sweeps"]]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.0), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        _panel(ax, predictions, panel, model if spec.get("predicted") else None)
+    suffix = f" (dashed: {model})" if spec.get("predicted") else ""
+    fig.suptitle(f"{spec['paper']} regenerated on {device_id}{suffix}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pred_vs_measured(predictions: pd.DataFrame, report: pd.DataFrame, device_id: str):
+    """Predicted vs measured (log-log) for every model, in-sample, with each model's LOSO MAPE."""
+    ins = predictions[predictions["scope"] == "in_sample"]
+    models = [m for m in MODEL_NAMES if m in set(ins["model"])]
+    cols = min(4, len(models))
+    rows = int(np.ceil(len(models) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False)
+    both = np.concatenate([ins["time_ms"].to_numpy(), ins["time_ms_pred"].to_numpy()])
+    both = both[np.isfinite(both) & (both > 0)]
+    lo = float(both.min()) / 1.5
+    hi = float(both.max()) * 1.5
+    sweeps = sorted(ins["sweep"].unique())
+    cmap = plt.get_cmap("tab10")
+    for ax, model in zip(axes.flat, models):
+        sub = ins[ins["model"] == model]
+        for i, sweep in enumerate(sweeps):
+            part = sub[sub["sweep"] == sweep]
+            ax.scatter(part["time_ms"], part["time_ms_pred"], s=6, color=cmap(i % 10),
+                       label=sweep)
+        ax.plot([lo, hi], [lo, hi], "k-", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        rep = report[report["model"] == model].set_index("scope")["mape_pct"]
+        title = f"{model}\nMAPE in-sample {rep.get('in_sample', np.nan):.1f}%"
+        title += f", LOSO {rep.get('loso', np.nan):.1f}%"
+        ax.set_title(title, fontsize=8)
+        ax.set_xlabel("measured (ms)", fontsize=8)
+        ax.set_ylabel("predicted (ms)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(models):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=5, loc="upper left")
+    fig.suptitle(f"Predicted vs measured time per call, {device_id}", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,212 @@
+"""What the HTML report (`snakemake --report report.html`) shows, and how it is grouped.
+
+Grouping convention, used by every stage's ``report(...)`` flags:
+
+* ``category``: the paper, :data:`TRENDS_CATEGORY` or :data:`ALPHA_CATEGORY`;
+* ``subcategory``: the paper's figure or table, zero-padded so that the menu sorts
+  (:func:`paper_item`: "Fig. 1b" -> "Fig. 01b", "Table 9" -> "Table 09"), or a name for results
+  beyond the paper ("Trend fits", "Fidelity", ...);
+* ``labels``: trends results ``{"figure" | "table": ..., "data": <input tables>}``; alpha results
+  ``{"device": <device_id>, "figure" | "table": ..., "data": <sweeps>}``, the device first: the
+  report never turns its first label into a toggle, so every device gets its own row.
+
+Snakemake's report shows images, HTML and PDF inline but offers CSV and Markdown only as
+downloads, so every table is also rendered as a standalone HTML page (:func:`report_tables` lists
+them; rule ``report_table`` writes them with :func:`greenflops.io.render.markdown_page`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = [
+    "ALPHA_CATEGORY",
+    "TRENDS_CATEGORY",
+    "alpha_figure_data",
+    "alpha_figure_labels",
+    "alpha_figure_subcategory",
+    "paper_item",
+    "report_tables",
+]
+
+TRENDS_CATEGORY = "Desislavov et al. 2021 — inference energy trends"
+ALPHA_CATEGORY = "Asperti et al. 2021 — α-FLOPs"
+
+_ITEM = re.compile(r"^\s*(fig|table)[.\s_]*0*(\d+)([a-z]?)", re.IGNORECASE)
+
+
+def paper_item(name: str) -> str:
+    """Zero-padded figure/table label of a paper item, so that labels sort as numbers.
+
+    >>> paper_item("Fig. 1b"), paper_item("fig02a_k_vs_channels"), paper_item("Table 9")
+    ('Fig. 01b', 'Fig. 02a', 'Table 09')
+
+    Raises ``ValueError`` for a name that is neither a figure nor a table.
+    """
+    match = _ITEM.match(name)
+    if not match:
+        raise ValueError(f"{name!r} names no paper figure or table (Fig. N / Table N)")
+    kind = "Fig." if match.group(1).lower() == "fig" else "Table"
+    return f"{kind} {int(match.group(2)):02d}{match.group(3).lower()}"
+
+
+def alpha_figure_subcategory(fig: str) -> str:
+    """Subcategory of an alpha figure file stem: its paper figure, or "Beyond the paper"."""
+    try:
+        return paper_item(fig)
+    except ValueError:
+        return "Beyond the paper: " + fig.replace("_", " ")
+
+
+def alpha_figure_data(fig: str, figures: Mapping[str, Mapping[str, Any]]) -> str:
+    """The sweeps an alpha figure is drawn from (``workflow/resources/alpha_figures.yaml``), or
+    "all sweeps"."""
+    spec = figures.get(fig)
+    if not spec:
+        return "all sweeps"
+    return ", ".join(dict.fromkeys(spec["sweeps"]))
+
+
+def alpha_figure_labels(device_id: str, fig: str,
+                        figures: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Report labels of an alpha figure: device first (a row per device), figure, data."""
+    return {"device": device_id, "figure": alpha_figure_subcategory(fig),
+            "data": alpha_figure_data(fig, figures)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Which tables the report shows
+# ---------------------------------------------------------------------------------------------
+
+_TRENDS_TABLES = {
+    "table01_alexnet_flops": {
+        "source": "figures/tables/table01_alexnet_flops.md",
+        "subcategory": "Table 01",
+        "labels": {"table": "Table 1", "data": "cv_models.csv (Table 2)"},
+        "caption": "Regenerates Table 1 of Desislavov et al. (2021): models whose GFLOPs are "
+                   "within a factor of AlexNet's, with their Top-1 accuracy and release date. "
+                   "Data: the paper's Table 2 (data/raw/tables/cv_models.csv) with the computed "
+                   "GFLOPs estimates; no device of ours is measured.",
+    },
+    "table04_precision_speedups": {
+        "source": "figures/tables/table04_precision_speedups.md",
+        "subcategory": "Table 04",
+        "labels": {"table": "Table 4", "data": "precision_throughput.csv (Table 3)"},
+        "caption": "Regenerates Table 4 of Desislavov et al. (2021): mean mixed-precision and TF32 "
+                   "inference speed-ups per GPU over Table 3's NGC benchmarks. Data: "
+                   "data/raw/tables/precision_throughput.csv (the paper's Table 3).",
+    },
+    "table09_gpu_efficiency": {
+        "source": "figures/tables/table09_gpu_efficiency.md",
+        "subcategory": "Table 09",
+        "labels": {"table": "Table 9", "data": "gpus.csv (Table 8), Table 4"},
+        "caption": "Regenerates Table 9 of Desislavov et al. (2021): GPU throughput and GFLOPS/W "
+                   "adapted to CV and NLP inference (FP32 peaks times the Table 4 speed-ups). "
+                   "Data: data/raw/tables/gpus.csv (Table 8) and the regenerated Table 4.",
+    },
+    "trend_fits": {
+        "source": "figures/tables/trend_fits.md",
+        "subcategory": "Trend fits",
+        "labels": {"table": "Trend fits", "data": "Figs. 3, 6, 8-10, 13-14"},
+        "caption": "Every fitted line of the regenerated figures of Desislavov et al. (2021): OLS "
+                   "of log10(y) on the decimal year with n, slope, R², the slope's 95% CI and the "
+                   "doubling time (negative = halving). Data: data/processed/trend_fits.csv.",
+    },
+    "fidelity_trends": {
+        "source": "figures/tables/fidelity_trends.md",
+        "subcategory": "Fidelity",
+        "labels": {"table": "Fidelity", "data": "trends_paper_values.csv"},
+        "caption": "Fidelity of the regenerated inference-energy paper: every number printed in "
+                   "Desislavov et al. (2021) that the pipeline re-derives (Tables 3, 4, 8, 9, the "
+                   "GFLOPs estimates, the Fig. 1 correlations, the human-energy references), "
+                   "printed vs regenerated, and whether they agree within the printed rounding. "
+                   "Data: data/raw/tables/trends_paper_values.csv.",
+    },
+}
+
+_ALPHA_DEVICE_FILE = re.compile(
+    r"^(?:data/processed|figures)/alpha/(?P<dev>[^/]+)/"
+    r"(?P<file>fit_report\.csv|fig03a_table\.md|model_validation\.md)$"
+)
+
+
+def report_tables(targets: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The HTML table pages of the report, keyed by page name (``figures/report/<name>.html``).
+
+    Built from the workflow's default targets: a trends table is shown when its Markdown is a
+    target; per alpha device, the fit (params.yaml + fit_report.csv), the Fig. 3a table and the
+    whole-network check when the alpha stage makes them for that device. Each value has
+    ``kind`` (markdown | alpha_fit), ``inputs``, ``category``, ``subcategory``, ``labels``,
+    ``caption`` and ``title``.
+    """
+    targets = [str(t) for t in targets]
+    present = set(targets)
+    pages: dict[str, dict[str, Any]] = {}
+    for name, spec in _TRENDS_TABLES.items():
+        if spec["source"] not in present:
+            continue
+        pages[f"trends/{name}"] = {
+            "kind": "markdown",
+            "inputs": {"source": spec["source"]},
+            "category": TRENDS_CATEGORY,
+            "subcategory": spec["subcategory"],
+            "labels": dict(spec["labels"]),
+            "caption": spec["caption"],
+            "title": f"{spec['labels']['table']} — Desislavov et al. (2021)",
+        }
+    for target in targets:
+        match = _ALPHA_DEVICE_FILE.match(target)
+        if not match:
+            continue
+        dev, file = match.group("dev"), match.group("file")
+        data = f"data/raw/timings/{dev}/"
+        if file == "fit_report.csv":
+            pages[f"alpha/{dev}/fit_quality"] = {
+                "kind": "alpha_fit",
+                "inputs": {"params": f"data/processed/alpha/{dev}/params.yaml",
+                           "fit_report": target},
+                "category": ALPHA_CATEGORY,
+                "subcategory": "α parameters and fit quality",
+                "labels": {"device": dev, "table": "α parameters and fit quality",
+                           "data": "all sweeps"},
+                "caption": f"Time models of Asperti et al. (2021) fitted on device {dev}: every "
+                           "model's parameters (value ± standard error) and its mean absolute "
+                           "percentage error in-sample and leave-one-sweep-out; α-FLOPs (eq. 5-6, "
+                           "the paper's β, γ refitted) beside FLOPs-only and roofline baselines. "
+                           f"Data: {data} (the device's timing sweeps).",
+                "title": f"α parameters and fit quality — {dev}",
+            }
+        elif file == "fig03a_table.md":
+            pages[f"alpha/{dev}/fig03a_table"] = {
+                "kind": "markdown",
+                "inputs": {"source": target},
+                "category": ALPHA_CATEGORY,
+                "subcategory": "Fig. 03a",
+                "labels": {"device": dev, "figure": "Fig. 03a (table)",
+                           "data": "dense_vs_conv"},
+                "caption": "Fidelity of the regenerated α-FLOPs paper: the table of Fig. 3a of "
+                           "Asperti et al. (2021), layers of 327.68 MFLOPs measured and "
+                           f"α-FLOPs-predicted on device {dev}, beside the paper's measured and "
+                           "predicted times on an NVIDIA Quadro T2000 and those recomputed from "
+                           f"the paper's printed β, γ. Data: {data}dense_vs_conv.csv and "
+                           "data/raw/tables/alpha_t2000_reference.csv.",
+                "title": f"Fig. 3a table — {dev}",
+            }
+        else:
+            pages[f"alpha/{dev}/model_validation"] = {
+                "kind": "markdown",
+                "inputs": {"source": target},
+                "category": ALPHA_CATEGORY,
+                "subcategory": "Beyond the paper: whole-network check",
+                "labels": {"device": dev, "table": "whole-network check",
+                           "data": "vgg_like, resnet_like"},
+                "caption": "Beyond the paper: whole networks defined in code, timed on device "
+                           f"{dev}, beside the sum of their layers' predicted times under each "
+                           "fitted model (absolute percentage errors). Data: the fits of "
+                           f"data/processed/alpha/{dev}/ and the device's whole-network timings "
+                           f"in {data}.",
+                "title": f"Whole-network check — {dev}",
+            }
+    return dict(sorted(pages.items()))
