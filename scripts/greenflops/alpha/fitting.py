@@ -78,7 +78,9 @@ def fit_model(
     """Fit ``model`` to measured ``time_ms`` by least squares on log residuals.
 
     ``starts`` starting points: the specs' own start values, then random ones (seeded, so the
-    fit is deterministic) drawn from each parameter's ``start_range``. The scale parameters start
+    fit is deterministic) drawn from each parameter's ``start_range``; then each of
+    ``warm_starts`` (parameter values of an earlier fit). ``starts=0`` starts from the warm starts
+    only (a fold of a cross-validation, warm-started at the fit on all rows). The scale parameters start
     at the value that zeroes the mean log residual of each dtype. ``fixed`` adds constants the
     model needs but does not fit (the roofline's peak and bandwidth). Parameters marked
     ``cap_at_min_time`` (per-call overheads) are bounded by the fastest measured time.
@@ -125,18 +127,20 @@ def fit_model(
         return np.clip(u, lo + 1e-9, hi - 1e-9)
 
     rng = np.random.default_rng(seed)
-    initial = [np.array([_to_internal(s, s.init) for s in specs])]
-    initial += [np.array([_draw_start(s, rng) for s in specs]) for _ in range(max(1, starts) - 1)]
+    initial = [np.array([_to_internal(s, s.init) for s in specs])][: max(0, starts)]
+    initial += [np.array([_draw_start(s, rng) for s in specs]) for _ in range(starts - 1)]
     for warm in warm_starts:
         initial.append(np.array([
             _to_internal(s, warm.get(s.name, s.neutral if s.neutral is not None else s.init))
             for s in specs
         ]))
+    if not initial:
+        raise ValueError("no starting point: give starts >= 1 or a warm start")
     best = None
     for u0 in initial:
         u0 = profiled_scale(np.clip(u0, lo + 1e-9, hi - 1e-9))
         sol = least_squares(residuals, u0, bounds=(lo, hi), method="trf", x_scale="jac",
-                            max_nfev=2000, loss=loss, f_scale=f_scale)
+                            max_nfev=400, loss=loss, f_scale=f_scale)
         if best is None or sol.cost < best.cost - 1e-12:
             best = sol
     assert best is not None
