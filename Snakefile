@@ -5,6 +5,10 @@ from snakemake.utils import min_version
 min_version("9.20")
 
 
+# Refuses YAML aliases and tags in config.yaml before the next line reads it.
+include: "workflow/rules/preflight.smk"
+
+
 configfile: "config.yaml"
 
 

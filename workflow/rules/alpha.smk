@@ -10,6 +10,7 @@ from glue.alpha_targets import (
     alpha_targets,
     device_figures,
     devices_from_datasets,
+    stale_device_outputs,
     timing_inputs,
     whole_networks_inputs,
 )
@@ -139,3 +140,19 @@ rule alpha_model_validation:
         "alpha-FLOPs: whole-network predictions vs measured time on {wildcards.device_id}"
     script:
         "../../scripts/alpha_model_validation.py"
+
+
+# Not a default target: `snakemake prune_stale_outputs` deletes the outputs of devices whose
+# timing folder is gone (removed or renamed), which no other rule would touch again.
+rule prune_stale_outputs:
+    log:
+        "logs/alpha/prune_stale_outputs.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    params:
+        stale=stale_device_outputs(ALPHA_DEVICES),
+    message:
+        "Delete the outputs of devices without a timing folder: {params.stale}"
+    script:
+        "../../scripts/prune_stale_outputs.py"

@@ -1,26 +1,19 @@
 # Loading and validation shared by every stage. Runs when the workflow is parsed, so bad
 # configuration, a bad specification or a bad table stops the run before any job starts or any
 # output is written (workflow/rules/glue/inputs.py). Conventions: CONTRIBUTING.md.
+# The library and the glue are on sys.path (preflight.smk).
 import os
 import shlex
-import sys
-from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
-
-# The library (scripts/greenflops) and the rules' glue (workflow/rules/glue) are imported at parse
-# time; Snakemake adds scripts/ to sys.path by itself for the scripts that rules run.
-sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
-sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "rules"))
-from glue.code import library_files  # noqa: E402
-from glue.inputs import InputError, load_inputs  # noqa: E402
-from glue.report_pages import (  # noqa: E402
+from glue.code import library_files
+from glue.inputs import load_inputs
+from glue.report_pages import (
     ALPHA_CATEGORY,
     TRENDS_CATEGORY,
     alpha_figure_labels,
     alpha_figure_subcategory,
 )
-from greenflops.trends.registry import figures_of  # noqa: E402
+from greenflops.trends.registry import figures_of
 
 try:
     INPUTS = load_inputs(workflow.basedir, config)

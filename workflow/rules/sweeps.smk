@@ -12,35 +12,18 @@ import json
 import re
 from dataclasses import asdict
 
-from greenflops.timing.grids import SweepConfigError, sweep_points
-
 TIMINGS_ROOT = "data/raw/timings"
 SWEEP_PROFILE = config["sweep_profile"]
 # The specification's profiles (workflow/resources/sweeps.yaml) plus the config's own.
 SWEEP_PROFILES = INPUTS.sweep_profiles
 
-# Every dataset under data/raw/timings/ (folders with a device.yaml), validated when the workflow
-# loaded (common.smk).
+# Every dataset under data/raw/timings/ (folders with a device.yaml), and the device this run
+# measures, validated when the workflow loaded (common.smk).
 TIMING_DATASETS = INPUTS.datasets
+SWEEP_TARGET = INPUTS.sweep_target
 
-if SWEEP_PROFILE != "none":
-    if SWEEP_PROFILE not in SWEEP_PROFILES:
-        raise WorkflowError(
-            f"sweep_profile '{SWEEP_PROFILE}' is not none or one of the sweep profiles: "
-            + ", ".join(SWEEP_PROFILES)
-        )
-    from greenflops.timing.device import resolve_target
-
-    try:
-        SWEEP_TARGET = resolve_target(config["sweeps"], SWEEP_PROFILE)
-    except ValueError as err:
-        raise WorkflowError(f"sweeps: {err}") from None
+if SWEEP_TARGET:
     SWEEP_GRIDS = SWEEP_PROFILES[SWEEP_PROFILE]["grids"]
-    try:  # bad grids stop the run before any job starts
-        for _name, _grid in SWEEP_GRIDS.items():
-            sweep_points(_name, _grid, config["sweeps"]["dtype"])
-    except SweepConfigError as err:
-        raise WorkflowError(f"sweep profile {SWEEP_PROFILE}: {err}") from None
     SWEEP_DATASET = SWEEP_TARGET.dataset
     # What a sweep job needs (not the other profiles, so editing them does not touch its params).
     _profile = SWEEP_PROFILES[SWEEP_PROFILE]

@@ -19,13 +19,14 @@ FIG3A_FLOPS = 327.68e6
 
 
 def fig3a_table(predictions: pd.DataFrame, reference: pd.DataFrame,
-                model: str) -> tuple[pd.DataFrame, str]:
+                model: str | None) -> tuple[pd.DataFrame, str]:
     """Measured vs predicted times of the paper's Fig. 1a / 3a configurations on this device.
 
     Rows are the reference configurations (dense, conv1..conv4). A configuration timed on this
     device with the same shape is matched exactly; otherwise the level of ``dense_vs_conv``
     nearest to 327.68 MFLOPs is used, matching by the spatial shape (op, W, H), and the note says
-    so. Predictions are the in-sample predictions of ``model``.
+    so. Predictions are the in-sample predictions of ``model`` (None: no model was fitted, the
+    table shows the paper's values only).
     """
     pred = predictions[(predictions["sweep"] == "dense_vs_conv")
                        & (predictions["scope"] == "in_sample")]
@@ -34,7 +35,9 @@ def fig3a_table(predictions: pd.DataFrame, reference: pd.DataFrame,
     exact = reference.merge(ours[shape + ["flops", "time_ms", "time_ms_pred"]], on=shape,
                             how="left", suffixes=("_t2000", ""))
     note = "configurations matched exactly"
-    if exact["time_ms"].isna().all() and len(ours):
+    if ours.empty:
+        note = "no model was fitted on this device (too few rows), nothing to compare"
+    elif exact["time_ms"].isna().all():
         levels = flops_levels(ours["flops"])
         level_flops = ours.groupby(levels)["flops"].median()
         nearest = (np.log(level_flops) - np.log(FIG3A_FLOPS)).abs().idxmin()

@@ -241,11 +241,10 @@ def measure_networks(points: Sequence[tuple[str, Sequence[int]]], device: Any,
 def read_whole_networks(path: Any, schema: Any) -> pd.DataFrame:
     """Read and validate a raw ``whole_networks.csv``: the schema (file, line, column on error),
     a known network, an ``input_shape`` BxCxHxW whose B is ``batch``."""
-    from greenflops.io.tables import TableValidationError, read_table
+    from greenflops.io.tables import TableValidationError, read_table, row_lines
 
     frame = read_table(path, schema)
-    for i, row in enumerate(frame.to_dict("records")):
-        line = i + 2
+    for line, row in zip(row_lines(frame), frame.to_dict("records")):
         if row["network"] not in NETWORKS:
             raise TableValidationError(path, line, "network",
                                        f"unknown network {row['network']!r}; known: "

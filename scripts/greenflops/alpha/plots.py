@@ -28,16 +28,23 @@ _AXIS_LABEL = {"flops": "FLOPs", "batch": "batch size", "c_in": "$C_{in}$",
 
 
 
-def figure_model(params: Mapping[str, Any], choice: str) -> str:
-    """The α model a device's figures draw dashed: ``choice`` itself, or for ``best`` the best α
-    model that the fit recorded in ``params.yaml`` (``params``; chosen once, in
-    :func:`greenflops.alpha.validation.best_model`)."""
-    if choice != "best":
-        return choice
-    best = params.get("best_alpha_model")
-    if not best:
-        raise ValueError(f"params.yaml of {params.get('device_id')} names no best alpha model")
-    return str(best)
+def figure_model(params: Mapping[str, Any], choice: str) -> str | None:
+    """The α model a device's figures draw dashed: ``choice`` itself if it was fitted, or for
+    ``best`` the best α model that the fit recorded in ``params.yaml`` (``params``; chosen once,
+    in :func:`greenflops.alpha.validation.best_model`). None when there is none (too few rows
+    to validate a model): the figures then show measured times only."""
+    if choice == "best":
+        return params.get("best_alpha_model") or None
+    return choice if "parameters" in (params.get("models", {}).get(choice) or {}) else None
+
+
+def _nothing_to_draw(device_id: str, title: str):
+    """A figure saying that the device's fit has no rows to show (every model was skipped)."""
+    fig, ax = plt.subplots(figsize=(5.2, 2.0))
+    ax.axis("off")
+    ax.text(0.5, 0.5, f"{title} on {device_id}: no model was fitted\n(too few rows; see "
+            "params.yaml notes)", ha="center", va="center", fontsize=9)
+    return fig
 
 
 def _line_label(row: Mapping[str, Any], lines: list[str]) -> str:
@@ -91,12 +98,14 @@ def plot_paper_figure(predictions: pd.DataFrame, spec: Mapping[str, Any], model:
     """One paper figure: one panel per sweep of ``spec['sweeps']``, its lines as the sweep's
     family draws them (:func:`greenflops.timing.grids.sweep_lines`); dashed ``model`` if
     ``predicted``."""
+    if predictions.empty:
+        return _nothing_to_draw(device_id, spec["paper"])
     lines = sweep_lines(spec["sweeps"])
     panels = [{"sweep": sweep, **lines[sweep]} for sweep in spec["sweeps"]]
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.0), squeeze=False)
     for ax, panel in zip(axes[0], panels):
         _panel(ax, predictions, panel, model if spec.get("predicted") else None)
-    suffix = f" (dashed: {model})" if spec.get("predicted") else ""
+    suffix = f" (dashed: {model})" if spec.get("predicted") and model else ""
     fig.suptitle(f"{spec['paper']} regenerated on {device_id}{suffix}", fontsize=10)
     fig.tight_layout()
     return fig
@@ -104,6 +113,8 @@ def plot_paper_figure(predictions: pd.DataFrame, spec: Mapping[str, Any], model:
 
 def plot_pred_vs_measured(predictions: pd.DataFrame, report: pd.DataFrame, device_id: str):
     """Predicted vs measured (log-log) for every model, in-sample, with each model's LOSO MAPE."""
+    if predictions.empty:
+        return _nothing_to_draw(device_id, "Predicted vs measured")
     ins = predictions[predictions["scope"] == "in_sample"]
     models = [m for m in MODEL_NAMES if m in set(ins["model"])]
     cols = min(4, len(models))

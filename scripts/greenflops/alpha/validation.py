@@ -18,10 +18,18 @@ import pandas as pd
 
 from greenflops.alpha.features import Features, features_from_frame
 from greenflops.alpha.fitting import FitResult, fit_model
-from greenflops.alpha.models import MODEL_NAMES, is_alpha_family
+from greenflops.alpha.models import MODEL_NAMES, get_model, is_alpha_family
 from greenflops.timing.contract import KEY_COLUMNS
 
-__all__ = ["DeviceFit", "best_model", "error_metrics", "fit_device", "loso_predictions"]
+__all__ = [
+    "MIN_ROWS_PER_PARAMETER",
+    "DeviceFit",
+    "best_model",
+    "error_metrics",
+    "fit_device",
+    "loso_predictions",
+    "unidentifiable",
+]
 
 
 def error_metrics(predicted: np.ndarray, measured: np.ndarray) -> dict[str, float]:
@@ -86,14 +94,34 @@ class DeviceFit:
 
 
 def best_model(report: pd.DataFrame, alpha: bool) -> str | None:
-    """The α-family (``alpha``) or baseline model with the lowest LOSO MAPE (in-sample when no
-    model has a LOSO figure); ties go to the first name in sort order. The one place that
-    chooses: ``params.yaml`` records it and every figure reads it from there."""
+    """The α-family (``alpha``) or baseline model with the lowest LOSO MAPE; ties go to the
+    first name in sort order. None when no model was validated out of sample (an in-sample fit
+    says nothing of other layers). The one place that chooses: ``params.yaml`` records it and
+    every figure reads it from there."""
     rows = report[report["model"].map(is_alpha_family) == alpha]
-    for scope in ("loso", "in_sample"):
-        sub = rows[(rows["scope"] == scope) & rows["mape_pct"].notna()]
-        if len(sub):
-            return str(sub.sort_values(["mape_pct", "model"]).iloc[0]["model"])
+    sub = rows[(rows["scope"] == "loso") & rows["mape_pct"].notna()]
+    if len(sub):
+        return str(sub.sort_values(["mape_pct", "model"]).iloc[0]["model"])
+    return None
+
+
+#: A model is fitted only on at least this many rows per fitted parameter.
+MIN_ROWS_PER_PARAMETER = 5
+
+
+def unidentifiable(model: str, x: Features, n_rows: int) -> str | None:
+    """Why ``model`` cannot be fitted on rows ``x`` (None when it can): fewer than
+    :data:`MIN_ROWS_PER_PARAMETER` rows per fitted parameter, or an α model without rows of
+    both kernel classes (K = 1 and K > 1: each has its own β and γ)."""
+    n_params = len(get_model(model).param_specs(list(x.dtype)))
+    if n_rows < MIN_ROWS_PER_PARAMETER * max(n_params, 1):
+        return (f"skipped: {n_rows} rows cannot identify {n_params} parameters (at least "
+                f"{MIN_ROWS_PER_PARAMETER} rows per parameter)")
+    if is_alpha_family(model) and "beta_kn" in {s.name for s in get_model(model).shape_params}:
+        classes = {bool(k <= 1) for k in x.k_area}
+        if len(classes) < 2:
+            missing = "K > 1" if True in classes else "K = 1"
+            return f"skipped: no rows with kernel area {missing}, so its β and γ cannot be fitted"
     return None
 
 
@@ -149,6 +177,10 @@ def fit_device(
                                                   if v is None))
                 continue
             fixed = {"peak_gflops": float(peak), "mem_bandwidth_gbs": float(bw)}
+        reason = unidentifiable(name, x.subset(use), int(use.sum()))
+        if reason:
+            notes[name] = reason
+            continue
         # Warm starts from the α models fitted before (each α model extends the previous one).
         warm = [f.params for m, f in fits.items() if is_alpha_family(m) and is_alpha_family(name)]
         opts = dict(starts=starts, seed=seed, fixed=fixed, loss=loss, f_scale=f_scale)
@@ -179,6 +211,9 @@ def fit_device(
                                                 "n"])
     by_sweep = pd.DataFrame(sweep_rows, columns=["model", "scope", "sweep", "mape_pct",
                                                  "median_ape_pct", "n"])
-    predictions = pd.concat(pred_frames, ignore_index=True) if pred_frames else pd.DataFrame()
+    columns = [*KEY_COLUMNS, "flops", "time_ms", "model", "scope", "time_ms_pred", "ape_pct",
+               "fitted"]
+    predictions = (pd.concat(pred_frames, ignore_index=True) if pred_frames
+                   else pd.DataFrame(columns=columns))
     return DeviceFit(fits, folds, report, by_sweep, predictions, notes)
 

@@ -7,17 +7,31 @@ validates, and an error names the file, the line (1 = header) and the column, e.
 
     data/raw/tables/gpus.csv, line 7, column 'watts_tdp': 'abc' is not a number
 
+Numbers must be written as a CSV holds them: decimal digits with an optional sign, point and
+exponent (no ``7_600``, no hex, no ``inf``/``nan``). Files are UTF-8 (a byte-order mark, which
+spreadsheet programs write, is read as if absent) and comma-separated; a file that is neither gets
+one sentence saying what to do. Line numbers are the file's own (blank lines counted).
+
 Custom schema keys (ignored by JSON Schema itself):
 
 ``x-primary-key``
-    list of columns whose values must be unique together.
+    list of columns whose values must be unique together. Text values are compared as people
+    read them: after Unicode normalisation (NFKC), trimming and case-folding, so ``resnet-50 ``
+    duplicates ``ResNet-50``.
+``x-min-date`` / ``x-max-date`` (on a ``format: date`` column)
+    the earliest and latest date allowed, ISO; ``x-max-date: today`` is the date of the run.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
+import functools
+import io
 import math
+import re
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,9 +42,12 @@ import yaml
 
 __all__ = [
     "TableValidationError",
+    "check_date_bounds",
     "describe_validation_error",
+    "key_text",
     "load_schema",
     "read_table",
+    "row_lines",
     "validate_records",
 ]
 
@@ -54,18 +71,48 @@ class TableValidationError(ValueError):
         super().__init__(f"{where}: {problem}")
 
 
-def load_schema(path: str | Path) -> dict[str, Any]:
-    """Read a YAML (or JSON) schema with ``yaml.safe_load``."""
+#: libyaml's loader where PyYAML has it (ten times faster on the schemas), else PyYAML's own.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_schema(path: str, mtime_ns: int) -> dict[str, Any]:
     with open(path, encoding="utf-8") as handle:
-        schema = yaml.safe_load(handle)
+        schema = yaml.load(handle, Loader=_LOADER)  # noqa: S506 (a safe loader)
     if not isinstance(schema, dict) or schema.get("type") != "object":
         raise ValueError(f"{path}: a table schema must describe one row (type: object)")
     return schema
 
 
+def load_schema(path: str | Path) -> dict[str, Any]:
+    """Read a YAML (or JSON) schema of one row with a safe loader (cached while the file is
+    unchanged; the caller gets its own copy)."""
+    path = Path(path)
+    return copy.deepcopy(_cached_schema(str(path.resolve()), path.stat().st_mtime_ns))
+
+
 def _declared_types(prop: dict[str, Any]) -> list[str]:
     declared = prop.get("type", "string")
     return [declared] if isinstance(declared, str) else list(declared)
+
+
+#: A number as a CSV holds it: sign, digits, optional point and decimals, optional exponent.
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _number(text: str, kind: str) -> float:
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(f"{text!r} is not {kind} written in decimal digits (e.g. 7600 or 1.5e3)")
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
+def _date_bound(value: str | dt.date) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.today() if value == "today" else dt.date.fromisoformat(value)
 
 
 def _convert_cell(text: str, prop: dict[str, Any]) -> Any:
@@ -79,21 +126,12 @@ def _convert_cell(text: str, prop: dict[str, Any]) -> Any:
         # the column may be empty), so the error comes from validation, with the column named.
         return None
     if "integer" in types:
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not an integer") from None
+        value = _number(text, "an integer")
         if not value.is_integer():
             raise ValueError(f"{text!r} is not an integer")
         return int(value)
     if "number" in types:
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a number") from None
-        if not math.isfinite(value):
-            raise ValueError(f"{text!r} is not a finite number")
-        return value
+        return _number(text, "a number")
     if "boolean" in types:
         if text in _TRUE:
             return True
@@ -102,12 +140,32 @@ def _convert_cell(text: str, prop: dict[str, Any]) -> Any:
         raise ValueError(f"{text!r} is not a boolean (true/false)")
     if prop.get("format") == "date":
         try:
-            dt.date.fromisoformat(text)
+            date = dt.date.fromisoformat(text)
         except ValueError:
             raise ValueError(f"{text!r} is not an ISO date (YYYY-MM-DD)") from None
         if len(text) != 10:
             raise ValueError(f"{text!r} is not an ISO date (YYYY-MM-DD)")
+        check_date_bounds(date, prop)
     return text
+
+
+def check_date_bounds(date: dt.date, prop: dict[str, Any]) -> None:
+    """Raise ``ValueError`` when ``date`` lies outside the column's ``x-min-date`` /
+    ``x-max-date`` (``today``: the date of the run)."""
+    if "x-min-date" in prop and date < _date_bound(prop["x-min-date"]):
+        earliest = _date_bound(prop["x-min-date"]).isoformat()
+        raise ValueError(f"{date.isoformat()!r} is before {earliest}, the earliest date allowed")
+    if "x-max-date" in prop and date > _date_bound(prop["x-max-date"]):
+        latest = _date_bound(prop["x-max-date"]).isoformat()
+        raise ValueError(f"{date.isoformat()!r} is after {latest}, the latest date allowed"
+                         + (" (the date of this run)" if prop["x-max-date"] == "today" else ""))
+
+
+def key_text(value: Any) -> Any:
+    """A key value as people read it: text normalised (NFKC), trimmed and case-folded."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFKC", value).strip().casefold()
+    return value
 
 
 def describe_validation_error(error: jsonschema.ValidationError) -> tuple[str | None, str]:
@@ -155,9 +213,9 @@ def validate_records(
             column, problem = describe_validation_error(errors[0])
             raise TableValidationError(path, line, column, problem)
         if key_columns:
-            key = tuple(record.get(col) for col in key_columns)
+            key = tuple(key_text(record.get(col)) for col in key_columns)
             if key in seen:
-                shown = ", ".join(f"{c}={v!r}" for c, v in zip(key_columns, key))
+                shown = ", ".join(f"{c}={record.get(c)!r}" for c in key_columns)
                 column = key_columns[0] if len(key_columns) == 1 else "/".join(key_columns)
                 raise TableValidationError(
                     path, line, column, f"duplicate key ({shown}) already on line {seen[key]}"
@@ -165,54 +223,87 @@ def validate_records(
             seen[key] = line
 
 
+def _text(path: Path) -> str:
+    """The file as text: UTF-8, a byte-order mark dropped; anything else is one clear error."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise TableValidationError(
+            path, line, None,
+            f"byte 0x{data[err.start]:02x} is not UTF-8: the file is in another encoding "
+            "(Latin-1 or Windows-1252, say); save it as UTF-8 (spreadsheets: \"CSV UTF-8\")"
+        ) from None
+
+
+def _check_delimiter(path: Path, header: list[str], expected: int) -> None:
+    """A header read as one column that holds ';' or tabs: the file uses another separator."""
+    if len(header) == 1 and expected > 1:
+        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if sep in header[0]:
+                raise TableValidationError(
+                    path, 1, None,
+                    f"the header is one column separated by {name}: greenflops reads "
+                    "comma-separated files; save it with commas as the separator")
+
+
 def read_table(path: str | Path, schema: dict[str, Any] | str | Path) -> pd.DataFrame:
     """Read a CSV, convert and validate every cell, and return it as a DataFrame.
 
-    Column order follows the file. Nullable numeric columns hold ``NaN`` for empty cells.
-    Raises :class:`TableValidationError` naming file, line and column on the first problem.
+    Column order follows the file. Nullable numeric columns hold ``NaN`` for empty cells; each
+    row's line in the file is :func:`row_lines` of the frame. Raises
+    :class:`TableValidationError` naming file, line and column on the first problem.
     """
     if not isinstance(schema, dict):
         schema = load_schema(schema)
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise TableValidationError(path, None, None, "file not found")
     properties: dict[str, Any] = schema.get("properties", {})
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise TableValidationError(path, 1, None, "file is empty (no header)") from None
-        header = [name.strip() for name in header]
-        dupes = sorted({name for name in header if header.count(name) > 1})
-        if dupes:
-            raise TableValidationError(path, 1, dupes[0], "column appears twice in the header")
-        for name in header:
-            if name not in properties and schema.get("additionalProperties", True) is False:
-                raise TableValidationError(path, 1, name, "unknown column (not in the schema)")
-        for name in schema.get("required", []):
-            if name not in header:
-                raise TableValidationError(path, 1, name, "required column is missing")
-        records: list[dict[str, Any]] = []
-        for row in reader:
-            line = reader.line_num
-            if not row or all(cell.strip() == "" for cell in row):
-                continue  # a blank line is not a row
-            if len(row) != len(header):
-                raise TableValidationError(
-                    path, line, None, f"{len(row)} cells, but the header has {len(header)} columns"
-                )
-            record: dict[str, Any] = {}
-            for name, cell in zip(header, row):
-                try:
-                    record[name] = _convert_cell(cell.strip(), properties.get(name, {}))
-                except ValueError as exc:
-                    raise TableValidationError(path, line, name, str(exc)) from None
-            record["__line__"] = line
-            records.append(record)
-    lines = [r.pop("__line__") for r in records]
+    reader = csv.reader(io.StringIO(_text(path), newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise TableValidationError(path, 1, None, "file is empty (no header)") from None
+    header = [name.strip() for name in header]
+    _check_delimiter(path, header, len(schema.get("required", [])))
+    dupes = sorted({name for name in header if header.count(name) > 1})
+    if dupes:
+        raise TableValidationError(path, 1, dupes[0], "column appears twice in the header")
+    for name in header:
+        if name not in properties and schema.get("additionalProperties", True) is False:
+            raise TableValidationError(path, 1, name, "unknown column (not in the schema)")
+    for name in schema.get("required", []):
+        if name not in header:
+            raise TableValidationError(path, 1, name, "required column is missing")
+    records: list[dict[str, Any]] = []
+    lines: list[int] = []
+    for row in reader:
+        line = reader.line_num
+        if not row or all(cell.strip() == "" for cell in row):
+            continue  # a blank line is not a row
+        if len(row) != len(header):
+            raise TableValidationError(
+                path, line, None, f"{len(row)} cells, but the header has {len(header)} columns"
+            )
+        record: dict[str, Any] = {}
+        for name, cell in zip(header, row):
+            try:
+                record[name] = _convert_cell(cell.strip(), properties.get(name, {}))
+            except ValueError as exc:
+                raise TableValidationError(path, line, name, str(exc)) from None
+        records.append(record)
+        lines.append(line)
     validate_records(records, schema, path, lines)
-    return pd.DataFrame.from_records(records, columns=header)
+    frame = pd.DataFrame.from_records(records, columns=header)
+    frame.attrs["lines"] = lines
+    return frame
+
+
+def row_lines(frame: pd.DataFrame) -> list[int]:
+    """The file line of each row of a frame from :func:`read_table` (2, 3, ... if unknown)."""
+    return list(frame.attrs.get("lines") or range(2, 2 + len(frame)))
 
 
 def inventory(table_paths: Sequence[str | Path], schema_paths: Sequence[str | Path]) -> pd.DataFrame:

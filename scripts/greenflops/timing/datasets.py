@@ -10,6 +10,7 @@ Sidecars (``<sweep>.meta.yaml``) are optional.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,13 +18,15 @@ from typing import Any
 
 import jsonschema
 import pandas as pd
-import yaml
 
+from greenflops.io.plainyaml import PlainYAMLError, load_plain_yaml
 from greenflops.io.tables import (
     TableValidationError,
+    check_date_bounds,
     describe_validation_error,
     load_schema,
     read_table,
+    row_lines,
 )
 
 __all__ = [
@@ -40,10 +43,14 @@ __all__ = [
 FLOPS_RTOL = 1e-6
 
 
-def find_datasets(root: str | Path = "data/raw/timings") -> dict[str, dict[str, Any]]:
+def find_datasets(root: str | Path = "data/raw/timings",
+                  measuring: str | None = None) -> dict[str, dict[str, Any]]:
     """Datasets under ``root``: ``{device_id: {"device": path, "sweeps": {sweep: csv path}}}``.
 
-    A folder counts when it holds a ``device.yaml``; sorted by device id and sweep name.
+    A folder counts when it holds a ``device.yaml``; sorted by device id and sweep name. A folder
+    with timing files but no ``device.yaml`` is an error naming it (its data would otherwise be
+    skipped without a word), except ``measuring``, the dataset a sweep run is writing (its
+    sweeps may finish before its device facts).
     """
     root = Path(root)
     found: dict[str, dict[str, Any]] = {}
@@ -51,19 +58,25 @@ def find_datasets(root: str | Path = "data/raw/timings") -> dict[str, dict[str, 
         return found
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         device = folder / "device.yaml"
-        if not device.exists():
-            continue
         sweeps = {csv.stem: str(csv) for csv in sorted(folder.glob("*.csv"))}
+        if not device.exists():
+            if sweeps and folder.name != measuring:
+                raise TableValidationError(
+                    folder, None, None,
+                    "has timing files but no device.yaml: add one (device_id, device_type, name; "
+                    "workflow/schemas/device.schema.yaml) or move the folder out of " + str(root))
+            continue
         found[folder.name] = {"device": str(device), "sweeps": sweeps}
     return found
 
 
 def validate_datasets(root: str | Path, timings_schema: str | Path,
-                      device_schema: str | Path) -> dict[str, dict[str, Any]]:
+                      device_schema: str | Path,
+                      measuring: str | None = None) -> dict[str, dict[str, Any]]:
     """:func:`find_datasets`, with every device.yaml and timing CSV validated (raises
     :class:`~greenflops.io.tables.TableValidationError` naming file, line and column); each entry
     also gets ``"facts"``, the validated device.yaml. A timing file without rows is an error."""
-    found = find_datasets(root)
+    found = find_datasets(root, measuring)
     tschema = load_schema(timings_schema)
     for entry in found.values():
         entry["facts"] = read_device(entry["device"], device_schema)
@@ -95,8 +108,7 @@ def read_timings(path: str | Path, schema: dict[str, Any] | str | Path) -> pd.Da
     """Read and validate one timing CSV (schema, key, file name, FLOPs); errors name the line."""
     path = Path(path)
     frame = read_table(path, schema)
-    for i, row in enumerate(frame.to_dict("records")):
-        line = i + 2
+    for line, row in zip(row_lines(frame), frame.to_dict("records")):
         if row["sweep"] != path.stem:
             raise TableValidationError(path, line, "sweep",
                                        f"{row['sweep']!r} does not match the file name {path.stem!r}")
@@ -113,13 +125,11 @@ def read_device(path: str | Path, schema: dict[str, Any] | str | Path) -> dict[s
     """Read and validate a ``device.yaml``; its ``device_id`` must be the folder's name."""
     path = Path(path)
     if not isinstance(schema, dict):
-        with open(schema, encoding="utf-8") as handle:
-            schema = yaml.safe_load(handle)
+        schema = load_schema(schema)
     try:
-        with open(path, encoding="utf-8") as handle:
-            facts = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError) as exc:
-        raise TableValidationError(path, None, None, f"cannot read YAML: {exc}") from None
+        facts = load_plain_yaml(path)
+    except PlainYAMLError as exc:
+        raise TableValidationError(path, None, None, str(exc).removeprefix(f"{path}: ")) from None
     if not isinstance(facts, dict):
         raise TableValidationError(path, None, None, "expected a mapping of device facts")
     # Dates read by YAML as datetime.date: compare as text.
@@ -131,6 +141,12 @@ def read_device(path: str | Path, schema: dict[str, Any] | str | Path) -> dict[s
     if errors:
         key, problem = describe_validation_error(errors[0])
         raise TableValidationError(path, None, key, problem)
+    for key, prop in schema.get("properties", {}).items():
+        if prop.get("format") == "date" and key in facts:
+            try:
+                check_date_bounds(dt.date.fromisoformat(str(facts[key])), prop)
+            except ValueError as exc:
+                raise TableValidationError(path, None, key, str(exc)) from None
     if facts["device_id"] != path.parent.name:
         raise TableValidationError(
             path, None, "device_id",

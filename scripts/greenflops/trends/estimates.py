@@ -19,6 +19,8 @@ import math
 
 import pandas as pd
 
+from greenflops.io.tables import row_lines
+
 __all__ = [
     "EstimateError",
     "compound_scaling_gflops",
@@ -72,8 +74,7 @@ def compute_estimates(
     """
     printed = cv_models.set_index(["model", "extra_data"])["gflops"]
     rows = []
-    for position, row in enumerate(inputs.to_dict("records")):
-        line = position + 2
+    for line, row in zip(row_lines(inputs), inputs.to_dict("records")):
         key = (row["model"], row["extra_data"])
         if key not in printed.index:
             raise EstimateError(

@@ -22,6 +22,7 @@ __all__ = [
     "device_figures",
     "devices_from_datasets",
     "discover_devices",
+    "stale_device_outputs",
     "timing_inputs",
     "whole_networks_inputs",
 ]
@@ -108,3 +109,19 @@ def alpha_targets(devices: Mapping[str, Mapping[str, Any]],
         if info.get("networks"):  # whole-network timings measured on this device
             out.append(f"{base}/model_validation.md")
     return out
+
+
+#: Where the alpha stage writes per-device outputs (folders named after the device).
+DEVICE_OUTPUT_ROOTS = ("data/processed/alpha", "figures/alpha", "figures/report/alpha")
+
+
+def stale_device_outputs(devices: Mapping[str, Any], root: str | Path = ".") -> list[str]:
+    """Per-device output folders of devices that no longer have a timing folder (removed or
+    renamed): what rule ``prune_stale_outputs`` deletes."""
+    stale = []
+    for top in DEVICE_OUTPUT_ROOTS:
+        base = Path(root) / top
+        if base.is_dir():
+            stale += [str(p.relative_to(root)) for p in sorted(base.iterdir())
+                      if p.is_dir() and p.name not in devices]
+    return stale

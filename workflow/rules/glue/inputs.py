@@ -1,14 +1,18 @@
 """Everything the workflow reads when it loads, validated before any job can start.
 
-:func:`load_inputs` is what ``common.smk`` and ``sweeps.smk`` call (and what the tests call,
-in-process): the configuration, the papers' specifications under ``workflow/resources/``, every
-curated table and every timing dataset. The first problem raises :class:`InputError`, whose
-message names the file (line and column for a table) or the configuration key; Snakemake then
-stops with it before any output is written.
+:func:`load_inputs` is what ``common.smk`` calls (and what the tests call, in-process): the
+configuration (closed mappings: an unknown key is named with the nearest known one), the papers'
+specifications under ``workflow/resources/``, every curated table (cell by cell, then the
+references between tables and specifications), the sweep target of this run, and every timing
+dataset. The first problem raises :class:`InputError`, whose message names the file (line and
+column for a table) or the configuration key and the offending value; Snakemake then stops with
+it before any output is written or deleted. :func:`check_config_file` runs even earlier, before
+Snakemake reads ``config.yaml`` (``workflow/rules/preflight.smk``).
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,10 +21,21 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from greenflops.io.plainyaml import PlainYAMLError, load_plain_yaml
 from greenflops.io.tables import TableValidationError, read_table
 from greenflops.timing.datasets import validate_datasets
+from greenflops.timing.grids import FAMILIES, SweepConfigError, sweep_points
+from greenflops.trends.references import ReferenceProblem, check_references
 
-__all__ = ["InputError", "WorkflowInputs", "load_inputs", "load_resource", "schema_path"]
+__all__ = [
+    "InputError",
+    "WorkflowInputs",
+    "check_config_file",
+    "load_inputs",
+    "load_resource",
+    "schema_path",
+    "unknown_keys",
+]
 
 #: The papers' specifications: workflow/resources/<name>.yaml.
 RESOURCES = ("tables", "trends", "sweeps", "alpha_figures")
@@ -33,10 +48,11 @@ class InputError(ValueError):
 
 @dataclass
 class WorkflowInputs:
-    """What the rule files plan with: validated resources, tables and timing datasets."""
+    """What the rule files plan with: validated resources, tables, sweep target, datasets."""
 
     resources: dict[str, dict[str, Any]]
     tables: dict[str, pd.DataFrame]
+    sweep_target: Any = None  # greenflops.timing.device.SweepTarget of this run, if measuring
     datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -46,67 +62,156 @@ class WorkflowInputs:
 
 def schema_path(root: Path, name: str) -> Path:
     """Schema of one row of table (or contract) ``name``: workflow/schemas/<name>.schema.yaml."""
-    return root / "workflow" / "schemas" / f"{name}.schema.yaml"
+    return Path(root) / "workflow" / "schemas" / f"{name}.schema.yaml"
 
 
-def _validate(data: Any, schema: Path, set_default: bool = False) -> None:
+def check_config_file(path: str | Path) -> None:
+    """Refuse a config file with YAML aliases, anchors or tags (a "billion laughs" file, an
+    arbitrary type) before Snakemake reads it. Missing files are left to Snakemake."""
+    if not Path(path).is_file():
+        return
+    try:
+        load_plain_yaml(path)
+    except PlainYAMLError as err:
+        raise InputError(str(err)) from None
+
+
+def unknown_keys(data: Any, schema: Mapping[str, Any], where: str = "") -> list[str]:
+    """Messages for keys of ``data`` that a closed mapping of ``schema`` does not know, each
+    with the nearest known key (``properties`` followed recursively)."""
+    if not isinstance(data, Mapping) or not isinstance(schema, Mapping):
+        return []
+    props = schema.get("properties", {})
+    found = []
+    for key, value in data.items():
+        if key in props:
+            found += unknown_keys(value, props[key], f"{where}{key}.")
+        elif schema.get("additionalProperties", True) is False:
+            close = difflib.get_close_matches(str(key), list(props), n=1, cutoff=0.5)
+            hint = f"; did you mean '{where}{close[0]}'?" if close else (
+                f"; known: {', '.join(where + p for p in props)}")
+            found.append(f"unknown key '{where}{key}'{hint}")
+    return found
+
+
+def _validate(data: Any, schema: Path) -> None:
     """Snakemake's JSON-schema validation (the workflow template's), errors as InputError."""
     from snakemake.exceptions import WorkflowError
     from snakemake.utils import validate
 
     try:
-        validate(data, schema=str(schema), set_default=set_default)
+        validate(data, schema=str(schema), set_default=False)
     except WorkflowError as err:
         raise InputError(str(err)) from None
 
 
 def load_resource(root: Path, name: str) -> dict[str, Any]:
     """``workflow/resources/<name>.yaml``, validated against its schema."""
-    path = root / "workflow" / "resources" / f"{name}.yaml"
+    path = Path(root) / "workflow" / "resources" / f"{name}.yaml"
+    shown = _shown(path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError) as err:
-        raise InputError(f"{path.relative_to(root)}: cannot read YAML: {err}") from None
+        data = load_plain_yaml(path)
+    except PlainYAMLError as err:
+        raise InputError(str(err)) from None
+    schema = Path(root) / "workflow" / "schemas" / "resources" / f"{name}.schema.yaml"
+    problems = unknown_keys(data, yaml.safe_load(schema.read_text(encoding="utf-8")))
+    if problems:
+        raise InputError(f"{shown}: {problems[0]}")
     try:
-        _validate(data, root / "workflow" / "schemas" / "resources" / f"{name}.schema.yaml")
+        _validate(data, schema)
     except InputError as err:
-        raise InputError(f"{path.relative_to(root)}: {err}") from None
+        raise InputError(f"{shown}: {err}") from None
     return data
+
+
+def _check_config(root: Path, config: Mapping[str, Any]) -> None:
+    schema = schema_path(root, "config")
+    problems = unknown_keys(dict(config), yaml.safe_load(schema.read_text(encoding="utf-8")))
+    if problems:
+        raise InputError(f"config: {problems[0]} (config.yaml or --config)")
+    _validate(dict(config), schema)
+    alpha = config["alpha"]
+    if alpha["figure_model"] != "best" and alpha["figure_model"] not in alpha["models"]:
+        raise InputError(f"config: alpha.figure_model {alpha['figure_model']!r} is not one of "
+                         f"alpha.models ({', '.join(alpha['models'])})")
+
+
+def _sweep_target(config: Mapping[str, Any], profiles: Mapping[str, Any]) -> Any:
+    """The device this run measures (None with sweep_profile none); checks the grids too."""
+    profile = config["sweep_profile"]
+    if profile == "none":
+        return None
+    if profile not in profiles:
+        close = difflib.get_close_matches(profile, list(profiles), n=1)
+        raise InputError(f"config: sweep_profile {profile!r} is not none or a sweep profile ("
+                         + ", ".join(profiles) + ")"
+                         + (f"; did you mean {close[0]!r}?" if close else ""))
+    from greenflops.timing.device import resolve_target  # imports torch: only when measuring
+
+    try:
+        target = resolve_target(config["sweeps"], profile)
+    except ValueError as err:
+        raise InputError(f"config: sweeps: {err}") from None
+    try:  # bad grids stop the run before any job starts
+        for name, grid in profiles[profile]["grids"].items():
+            sweep_points(name, grid, config["sweeps"]["dtype"])
+    except SweepConfigError as err:
+        raise InputError(f"sweep profile {profile}: {err}") from None
+    return target
+
+
+def _check_figures(root: Path, figures: Mapping[str, Any]) -> None:
+    for fig, spec in figures.items():
+        for sweep in spec["sweeps"]:
+            if sweep not in FAMILIES:
+                close = difflib.get_close_matches(sweep, list(FAMILIES), n=1)
+                raise InputError(
+                    f"{_shown(Path(root) / 'workflow/resources/alpha_figures.yaml')}: figures."
+                    f"{fig}.sweeps: {sweep!r} is not a sweep family"
+                    + (f" (nearest: {close[0]!r})" if close else ""))
 
 
 def load_inputs(root: str | Path, config: Mapping[str, Any], *,
                 timings: bool = True) -> WorkflowInputs:
-    """Validate the configuration, load the specifications, every curated table and (with
-    ``timings``) every timing dataset under ``data/raw/timings/``. Paths in messages are
-    relative to ``root`` when ``root`` is the working directory (as under Snakemake)."""
+    """Validate the configuration, load the specifications, every curated table (and the
+    references between them), the sweep target and (with ``timings``) every timing dataset under
+    ``data/raw/timings/``. Paths in messages are relative to the working directory."""
     root = Path(root)
-    _validate(dict(config), root / "workflow" / "schemas" / "config.schema.yaml")
+    _check_config(root, config)
     resources = {name: load_resource(root, name) for name in RESOURCES}
     # Profiles given in the configuration add to (or replace) the specification's.
     resources["sweeps"]["profiles"].update(config["sweeps"].get("profiles", {}))
+    _check_figures(root, resources["alpha_figures"]["figures"])
     tables = {}
+    paths = {}
     for name in resources["tables"]["tables"]:
-        table = _relative(root, root / "data" / "raw" / "tables" / f"{name}.csv")
+        paths[name] = str(_shown(root / "data" / "raw" / "tables" / f"{name}.csv"))
         schema = schema_path(root, name)
         try:
-            frame = read_table(table, schema)
+            frame = read_table(paths[name], schema)
         except TableValidationError as err:
             raise InputError(f"Invalid input: {err}") from None
         _validate(frame, schema)  # Snakemake's own validator on the typed rows
         tables[name] = frame
+    try:
+        check_references(tables, resources["trends"], paths,
+                         str(_shown(root / "workflow" / "resources" / "trends.yaml")))
+    except ReferenceProblem as err:
+        raise InputError(f"Invalid input: {err}") from None
+    target = _sweep_target(config, resources["sweeps"]["profiles"])
     datasets = {}
     if timings:
         try:
-            datasets = validate_datasets(_relative(root, root / TIMINGS_ROOT),
+            datasets = validate_datasets(_shown(root / TIMINGS_ROOT),
                                          schema_path(root, "timings"),
-                                         schema_path(root, "device"))
+                                         schema_path(root, "device"),
+                                         measuring=target.dataset if target else None)
         except TableValidationError as err:
             raise InputError(f"Invalid timing data: {err}") from None
-    return WorkflowInputs(resources, tables, datasets)
+    return WorkflowInputs(resources, tables, target, datasets)
 
 
-def _relative(root: Path, path: Path) -> Path:
+def _shown(path: Path) -> Path:
     """``path`` relative to the working directory when it lies below it (shorter messages, and
     a copied project keeps its inputs' names)."""
     try:
