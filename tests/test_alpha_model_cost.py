@@ -38,8 +38,10 @@ TRUE = {"beta_k1": 0.03, "gamma_k1": 0.9, "beta_kn": 0.02, "gamma_kn": 0.6, "sk_
 
 @pytest.fixture(scope="module")
 def params_doc():
+    # 44 rows: at least 5 per parameter of alpha_overhead (7)
     timings = synthetic_timings("alpha_overhead", TRUE, sweeps=("k_vs_spatial", "dense_batch",
-                                                                 "increasing_cout"), seed=1)
+                                                                 "increasing_cout", "increasing_w"),
+                                seed=1)
     devfit = fit_device(timings, {}, models=["flops", "alpha_fit", "alpha_overhead"], starts=3)
     return yaml.safe_load(yaml.safe_dump(params_document("synthetic", devfit, [], timings, {})))
 
