@@ -13,6 +13,36 @@ from glue.report_pages import report_tables
 REPORT_TABLES = report_tables(all_targets())
 
 
+# One page of what the run found, from the outputs (the README and docs link it, never quote it).
+rule summary:
+    input:
+        fidelity=rules.fidelity_trends.output.csv,
+        trend_fits=rules.trend_fits.output.csv,
+        params=[f"data/processed/alpha/{d}/params.yaml" for d in ALPHA_DEVICES],
+        reports=[f"data/processed/alpha/{d}/fit_report.csv" for d in ALPHA_DEVICES],
+        networks=[
+            f"data/processed/alpha/{d}/model_validation.csv"
+            for d, info in ALPHA_DEVICES.items()
+            if info["networks"]
+        ],
+        library=code("summary"),
+    output:
+        report(
+            "figures/tables/summary.md",
+            caption="../report/summary.rst",
+            category="Summary",
+            labels={"table": "What this run found"},
+        ),
+    log:
+        "logs/report/summary.log",
+    conda:
+        "../../environment.yml"
+    message:
+        "Summary of what this run found: figures/tables/summary.md"
+    script:
+        "../../scripts/summary.py"
+
+
 rule report_table:
     input:
         unpack(lambda wc: REPORT_TABLES[wc.name]["inputs"]),
@@ -39,4 +69,7 @@ rule report_table:
         "../../scripts/report_table.py"
 
 
-TARGETS["report"] = expand("figures/report/{name}.html", name=list(REPORT_TABLES))
+TARGETS["report"] = [
+    *expand("figures/report/{name}.html", name=list(REPORT_TABLES)),
+    *rules.summary.output,
+]
