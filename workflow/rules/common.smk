@@ -5,6 +5,7 @@
 import os
 import shlex
 
+from glue.alpha_targets import device_figures
 from glue.code import library_files
 from glue.inputs import load_inputs
 from glue.report_pages import (
@@ -13,6 +14,7 @@ from glue.report_pages import (
     alpha_figure_labels,
     alpha_figure_subcategory,
 )
+from greenflops.trends.registry import FIGURES as TREND_FIGURES
 from greenflops.trends.registry import figures_of
 
 try:
@@ -106,3 +108,27 @@ def alpha_figure_outputs(device_id: str, figures: list) -> dict:
         )
         outputs[f"{fig}_pdf"] = f"figures/alpha/{device_id}/{fig}.pdf"
     return outputs
+
+
+def figure_index_sections(devices: dict) -> dict:
+    """The figures of figures/index.md by section: file, caption file (and device)."""
+    trends = [
+        {
+            "file": f"figures/trends/{fig.stem}.png",
+            "caption": f"workflow/report/trends/{fig.id}.rst",
+        }
+        for fig in TREND_FIGURES
+    ]
+    alpha = [
+        {
+            "file": f"figures/alpha/{device_id}/{fig}.png",
+            "caption": f"workflow/report/alpha/{fig}.rst",
+            "device": device_id,
+        }
+        for device_id, device in devices.items()
+        for fig in device_figures(device, ALPHA_FIGURES)
+    ]
+    return {
+        "Desislavov et al. 2021, inference energy trends (figures/trends/)": trends,
+        "Asperti et al. 2021, α-FLOPs, per device (figures/alpha/<device>/)": alpha,
+    }

@@ -69,7 +69,33 @@ rule report_table:
         "../../scripts/report_table.py"
 
 
+# Every figure with its caption, for readers of the files (the README links it).
+rule figure_index:
+    input:
+        captions=sorted(
+            {
+                e["caption"]
+                for entries in figure_index_sections(ALPHA_DEVICES).values()
+                for e in entries
+            }
+        ),
+        library=code("figure_index"),
+    output:
+        "figures/index.md",
+    log:
+        "logs/report/figure_index.log",
+    conda:
+        "../../environment.yml"
+    params:
+        sections=figure_index_sections(ALPHA_DEVICES),
+    message:
+        "Index of the figures with their captions: figures/index.md"
+    script:
+        "../../scripts/figure_index.py"
+
+
 TARGETS["report"] = [
     *expand("figures/report/{name}.html", name=list(REPORT_TABLES)),
     *rules.summary.output,
+    *rules.figure_index.output,
 ]
