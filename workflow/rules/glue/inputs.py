@@ -23,7 +23,7 @@ from greenflops.timing.datasets import validate_datasets
 __all__ = ["InputError", "WorkflowInputs", "load_inputs", "load_resource", "schema_path"]
 
 #: The papers' specifications: workflow/resources/<name>.yaml.
-RESOURCES = ("tables", "trends", "sweeps", "alpha_figures")
+RESOURCES = ("tables", "trends", "sweeps", "alpha_figures", "trends2025")
 TIMINGS_ROOT = "data/raw/timings"
 
 
@@ -38,6 +38,9 @@ class WorkflowInputs:
     resources: dict[str, dict[str, Any]]
     tables: dict[str, pd.DataFrame]
     datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Curated rows beyond the papers (``extension_tables`` of workflow/resources/tables.yaml):
+    #: validated like ``tables``, kept apart so that no output regenerating a paper reads them.
+    extension_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def sweep_profiles(self) -> dict[str, Any]:
@@ -85,16 +88,8 @@ def load_inputs(root: str | Path, config: Mapping[str, Any], *,
     resources = {name: load_resource(root, name) for name in RESOURCES}
     # Profiles given in the configuration add to (or replace) the specification's.
     resources["sweeps"]["profiles"].update(config["sweeps"].get("profiles", {}))
-    tables = {}
-    for name in resources["tables"]["tables"]:
-        table = _relative(root, root / "data" / "raw" / "tables" / f"{name}.csv")
-        schema = schema_path(root, name)
-        try:
-            frame = read_table(table, schema)
-        except TableValidationError as err:
-            raise InputError(f"Invalid input: {err}") from None
-        _validate(frame, schema)  # Snakemake's own validator on the typed rows
-        tables[name] = frame
+    tables = _load_tables(root, resources["tables"]["tables"])
+    extension_tables = _load_tables(root, resources["tables"].get("extension_tables", []))
     datasets = {}
     if timings:
         try:
@@ -103,7 +98,53 @@ def load_inputs(root: str | Path, config: Mapping[str, Any], *,
                                          schema_path(root, "device"))
         except TableValidationError as err:
             raise InputError(f"Invalid timing data: {err}") from None
-    return WorkflowInputs(resources, tables, datasets)
+    _check_trends2025(resources["trends2025"], tables, extension_tables)
+    return WorkflowInputs(resources, tables, datasets, extension_tables)
+
+
+def _check_trends2025(spec: dict[str, Any], tables: dict[str, pd.DataFrame],
+                      extension_tables: dict[str, pd.DataFrame]) -> None:
+    """workflow/resources/trends2025.yaml against the tables: its tables are extension tables,
+    its variants consistent, and exactly the post-2021 rows dated within the paper's own tables
+    are marked ``paper_window`` (they would change the paper-period sample otherwise)."""
+    from greenflops.trends.adaptation import AdaptationSpec
+    from greenflops.trends.extended import check_post_paper
+
+    where = "workflow/resources/trends2025.yaml"
+    for name in spec["tables"].values():
+        if name not in extension_tables:
+            raise InputError(f"{where}: table {name!r} is not among the extension_tables of "
+                             "workflow/resources/tables.yaml")
+    try:
+        variants = AdaptationSpec.from_mapping(spec["adaptation"]).variants
+        unknown = [r["variant"] for r in spec["sensitivity"] if r["variant"] not in variants]
+        if unknown:
+            raise ValueError(f"sensitivity run of unknown variant {unknown[0]!r}")
+    except ValueError as err:
+        raise InputError(f"{where}: {err}") from None
+    for kind, paper, date in (("gpus", "gpus", "launch_date"), ("cv_models", "cv_models", "release_date")):
+        name = spec["tables"][kind]
+        try:
+            check_post_paper(extension_tables[name], date, max(tables[paper][date]),
+                             f"data/raw/tables/{name}.csv")
+        except ValueError as err:
+            raise InputError(f"Invalid input: {err}") from None
+
+
+def _load_tables(root: Path, names: list[str]) -> dict[str, pd.DataFrame]:
+    """The curated tables ``names`` (data/raw/tables/<name>.csv), each validated against its
+    row schema: cell by cell (:func:`read_table`), then by Snakemake's validator."""
+    tables = {}
+    for name in names:
+        table = _relative(root, root / "data" / "raw" / "tables" / f"{name}.csv")
+        schema = schema_path(root, name)
+        try:
+            frame = read_table(table, schema)
+        except TableValidationError as err:
+            raise InputError(f"Invalid input: {err}") from None
+        _validate(frame, schema)  # Snakemake's own validator on the typed rows
+        tables[name] = frame
+    return tables
 
 
 def _relative(root: Path, path: Path) -> Path:
