@@ -16,11 +16,14 @@ from glue.code import library_files  # noqa: E402
 from glue.inputs import InputError, load_inputs  # noqa: E402
 from glue.report_pages import (  # noqa: E402
     ALPHA_CATEGORY,
+    TRENDS2025_CATEGORY,
+    TRENDS2025_PAGES,
     TRENDS_CATEGORY,
     alpha_figure_labels,
     alpha_figure_subcategory,
 )
 from greenflops.trends.registry import figures_of  # noqa: E402
+from greenflops.trends.registry2025 import FIGURES as TRENDS2025_FIGURES  # noqa: E402
 
 try:
     INPUTS = load_inputs(workflow.basedir, config)
@@ -89,6 +92,39 @@ def trend_figure_outputs(group: str) -> dict:
         )
         outputs[f"{fig.id}_pdf"] = f"figures/trends/{fig.stem}.pdf"
     return outputs
+
+
+def trends2025_figure_outputs() -> dict:
+    """Named outputs of the trends-through-2025 figure job (greenflops.trends.registry2025):
+    ``<id>_png`` (in the report, captioned by workflow/report/trends2025/<id>.rst) and
+    ``<id>_pdf``."""
+    outputs = {}
+    for fig in TRENDS2025_FIGURES:
+        outputs[f"{fig.id}_png"] = report(
+            f"figures/trends2025/{fig.stem}.png",
+            caption=f"../report/trends2025/{fig.id}.rst",
+            category=TRENDS2025_CATEGORY,
+            subcategory=fig.subcategory,
+            labels=fig.labels,
+        )
+        outputs[f"{fig.id}_pdf"] = f"figures/trends2025/{fig.stem}.pdf"
+    return outputs
+
+
+def trends2025_page_outputs() -> dict:
+    """Named outputs ``<page>_html`` of the trends-through-2025 analysis job: the report pages of
+    glue.report_pages.TRENDS2025_PAGES, captioned by workflow/report/trends2025/page_<page>.rst.
+    """
+    return {
+        f"{name}_html": report(
+            page["html"],
+            caption=f"../report/trends2025/page_{name}.rst",
+            category=TRENDS2025_CATEGORY,
+            subcategory=page["subcategory"],
+            labels=page["labels"],
+        )
+        for name, page in TRENDS2025_PAGES.items()
+    }
 
 
 def energy_models(wildcards) -> dict:
