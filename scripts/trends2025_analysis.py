@@ -68,10 +68,11 @@ with log_to_file(snakemake.log[0]) as log:
     sensitivity = answer.sensitivity_table(runs)
     write_csv(sensitivity, out.sensitivity)
 
-    atomic_write_text(out.answer_md, answer.answer_markdown(table, adaptation.headline))
+    atomic_write_text(out.answer_md, answer.answer_markdown(table, adaptation.headline, spec["confidence"]))
     descriptions = {n: v["description"] for n, v in spec["adaptation"]["variants"].items()}
     atomic_write_text(out.sensitivity_md,
-                      answer.sensitivity_markdown(sensitivity, adaptation.headline, descriptions))
+                      answer.sensitivity_markdown(sensitivity, adaptation.headline, descriptions,
+                                                 spec["confidence"]))
     shown = fits.drop(columns=["x_min", "x_max"])
     title = "Trend fits through 2025 beside the paper period (Desislavov et al. 2021, Figs. 3, 8, 9, 13)"
     notes = [

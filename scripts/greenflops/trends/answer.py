@@ -158,19 +158,24 @@ def _doubling(row: Mapping[str, Any], tag: str) -> str:
 def _inside(row: Mapping[str, Any]) -> str:
     if not row["n_new"]:
         return "no post-2021 points"
-    return f"{row['n_inside']}/{row['n_new']} (above {row['n_above']}, below {row['n_below']})"
+    return (f"{row['n_inside']}/{row['n_new']} (above {row['n_above']}, below {row['n_below']}; "
+            f"P = {row['p_coverage']:.2g})")
 
 
-def answer_markdown(answer: pd.DataFrame, headline: str) -> str:
-    """The answer table as Markdown, with how to read it."""
+def answer_markdown(answer: pd.DataFrame, headline: str, confidence: float) -> str:
+    """The answer table as Markdown, with how to read it (``confidence``: of the prediction
+    intervals; the slope CIs are the paper's, 95%)."""
+    level = f"{confidence:.0%}"
     shown = pd.DataFrame({
-        "Trend": answer["name"],
-        "Paper period: n": answer["n_paper"],
-        "doubling, years [95% CI]": [_doubling(r, "paper") for _, r in answer.iterrows()],
-        "Through 2025: n": answer["n_2025"],
-        "doubling, years [95% CI] ": [_doubling(r, "2025") for _, r in answer.iterrows()],
-        "Post-2021 points inside the paper-period 95% PI": [_inside(r) for _, r in answer.iterrows()],
+        "name": answer["name"],
+        "n_paper": answer["n_paper"],
+        "doubling_paper": [_doubling(r, "paper") for _, r in answer.iterrows()],
+        "n_2025": answer["n_2025"],
+        "doubling_2025": [_doubling(r, "2025") for _, r in answer.iterrows()],
+        "inside": [_inside(r) for _, r in answer.iterrows()],
     })
+    headers = ["Trend", "Paper period: n", "doubling, years [95% CI]", "Through 2025: n",
+               "doubling, years [95% CI]", f"Post-2021 points inside the paper-period {level} PI"]
     notes = [
         "Same method as the paper: OLS of log10(y) on the decimal year; 95% CI of the slope (t, "
         "n - 2 dof); doubling time = log10(2) / slope, its CI from the slope's (∞: the slope's CI "
@@ -178,14 +183,17 @@ def answer_markdown(answer: pd.DataFrame, headline: str) -> str:
         "data/processed/trend_fits.csv). Through 2025: plus every used post-2021 row "
         "(data/raw/tables/gpus_2021_2025.csv, cv_models_2021_2025.csv).",
         f"New GPUs adapted by `{headline}` (workflow/resources/trends2025.yaml; other choices: the "
-        "sensitivity table). PI: the paper-period fit's 95% prediction interval of one new "
-        "observation at the point's date; every point in data/processed/trends2025/verdicts.csv.",
+        f"sensitivity table). PI: the paper-period fit's {level} prediction interval of one new "
+        "observation at the point's date; every point in data/processed/trends2025/verdicts.csv. "
+        "P: the chance of at most that many inside if each new point fell inside with probability "
+        f"{confidence:g} (the points are not independent: a guide, not a test).",
     ]
-    return to_markdown(shown, title="Did the trends hold? Paper period vs through 2025", notes=notes)
+    return to_markdown(shown, headers=headers, notes=notes,
+                       title="Did the trends hold? Paper period vs through 2025")
 
 
 def sensitivity_markdown(sensitivity: pd.DataFrame, headline: str,
-                         descriptions: Mapping[str, str]) -> str:
+                         descriptions: Mapping[str, str], confidence: float) -> str:
     """The sensitivity table as Markdown: one row per run, one column per trend."""
     names = {t.id: t.name for t in TRENDS}
     runs = sensitivity[["variant", "include_excluded_gpus"]].drop_duplicates()
@@ -202,7 +210,7 @@ def sensitivity_markdown(sensitivity: pd.DataFrame, headline: str,
             row[names[trend]] = f"{_doubling(r, '2025')}; {r['n_inside']}/{r['n_new']} in PI"
         rows.append(row)
     notes = ["Through-2025 doubling time, years [95% CI]; post-2021 points inside the paper-period "
-             "95% prediction interval. Variants (workflow/resources/trends2025.yaml):"]
+             f"{confidence:.0%} prediction interval. Variants (workflow/resources/trends2025.yaml):"]
     notes += [f"- `{name}`: {text}" for name, text in descriptions.items()]
     notes += ["- excluded GPUs: paper-window launches and export variants (exclude_reason in "
               "data/raw/tables/gpus_2021_2025.csv), left out of every other run."]
