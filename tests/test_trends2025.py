@@ -8,17 +8,24 @@ import dataclasses
 import hashlib
 import math
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, copy_project, run_snakemake
+from conftest import ROOT, run_snakemake
+from workflow_build import full_build
 
 from greenflops.io.tables import TableValidationError, read_table
 from greenflops.trends import answer
-from greenflops.trends.adaptation import AdaptationSpec, Variant, new_gpu_rows, paper_adaptation_factors
+from greenflops.trends.adaptation import (
+    AdaptationSpec,
+    Variant,
+    new_gpu_rows,
+    paper_adaptation_factors,
+)
 from greenflops.trends.efficiency import gpu_efficiency_table
 from greenflops.trends.estimates import compute_estimates, resolve_cv_gflops
 from greenflops.trends.extended import TRENDS, as_written, check_post_paper
@@ -330,7 +337,7 @@ EXTENSION_JOBS = {"trends2025_analysis", "trends2025_figures"}
 
 def _jobs(dry_run_stdout: str) -> set[str]:
     block = dry_run_stdout.split("Job stats:", 1)[1] if "Job stats:" in dry_run_stdout else ""
-    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", block, re.M)} - {"total", "all"}
+    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", block, re.MULTILINE)} - {"total", "all"}
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -346,9 +353,10 @@ def _csv_lines(path: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the project with the default target built."""
-    project = copy_project(tmp_path_factory.mktemp("trends2025") / "project")
-    run_snakemake(project, "--cores", "2", check=True, timeout=1800)
+    """A copy (outputs and Snakemake's records included) of the session's project built with the
+    default target (tests/workflow_build.py): these tests change its tables."""
+    project = tmp_path_factory.mktemp("trends2025") / "project"
+    shutil.copytree(full_build(tmp_path_factory.getbasetemp()), project, symlinks=True)
     return project
 
 

@@ -36,8 +36,8 @@ from greenflops.trends.selection import yearly_mean
 
 __all__ = [
     "CV_COLUMNS",
-    "Baseline",
     "TRENDS",
+    "Baseline",
     "Comparison",
     "PeriodResult",
     "Trend",

@@ -123,4 +123,4 @@ def binomial_cdf(k: int, n: int, p: float) -> float:
     inside an interval that covers each with probability ``p`` (1.0 when ``k >= n``)."""
     if n < 0 or not 0.0 <= p <= 1.0:
         raise ValueError("need n >= 0 and 0 <= p <= 1")
-    return float(min(1.0, sum(math.comb(n, i) * p**i * (1.0 - p) ** (n - i) for i in range(0, k + 1))))
+    return float(min(1.0, sum(math.comb(n, i) * p**i * (1.0 - p) ** (n - i) for i in range(k + 1))))
