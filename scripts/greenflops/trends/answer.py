@@ -228,12 +228,12 @@ def _verdict(row: Mapping[str, Any], confidence: float) -> str:
     if inside == n:
         text += ": the new data fall within it"
     elif row["p_coverage"] >= 0.05:
-        text += (f": consistent with its coverage (P = {row['p_coverage']:.2g} of so few inside "
-                 "if the trend held)")
+        text += (f": consistent with its coverage (P = {row['p_coverage']:.2g} of at most "
+                 f"{inside} inside if the trend held)")
     else:
         side = "below" if row["n_below"] > row["n_above"] else "above"
-        text += (f": fewer than its coverage allows (P = {row['p_coverage']:.2g} of so few inside "
-                 f"if the trend held); the new data depart from it, mostly {side}")
+        text += (f": fewer than its coverage allows (P = {row['p_coverage']:.2g} of at most "
+                 f"{inside} inside if the trend held); the new data depart from it, mostly {side}")
     return text + ("" if n >= 5 else ", from too few points to say more") + "."
 
 

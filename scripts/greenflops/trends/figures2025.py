@@ -170,7 +170,7 @@ def both_fits(points: pd.DataFrame, bands: pd.DataFrame, fits: pd.DataFrame, tre
                        edgecolors=NEW_COLOR, label=f"Post-2021 {name} (n={len(sub)})", zorder=4)
     if trend.subset in ("sota_per_year", "yearly_mean"):
         for _, r in new.iterrows():  # name the few new points, left of them near the edge
-            right = r["x"] > x1 - 3
+            right = r["x"] > x1 - 4
             ax.annotate(str(r["label"]), (r["x"], r["y"]), fontsize=6.5, textcoords="offset points",
                         xytext=(-5, 4) if right else (5, 4), ha="right" if right else "left")
     ax.set_xlim(x0, x1)
