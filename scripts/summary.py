@@ -22,6 +22,7 @@ with log_to_file(snakemake.log[0]) as log:
         summary.fidelity_section(pd.read_csv(inp.fidelity, keep_default_na=False,
                                              na_values=[""])),
         summary.trends_section(pd.read_csv(inp.trend_fits)),
+        summary.trends2025_section(inp.trends2025),
     ]
     devices = {}
     for params_path, report_path in zip(inp.params, inp.reports):

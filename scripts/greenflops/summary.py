@@ -14,7 +14,13 @@ import pandas as pd
 
 from greenflops.io.render import to_markdown
 
-__all__ = ["alpha_section", "fidelity_section", "networks_section", "trends_section"]
+__all__ = [
+    "alpha_section",
+    "fidelity_section",
+    "networks_section",
+    "trends2025_section",
+    "trends_section",
+]
 
 #: Trend lines quoted in the summary: (figure, domain, quantity, subset) -> what they are.
 TREND_LINES = {
@@ -56,6 +62,17 @@ def trends_section(fits: pd.DataFrame) -> str:
             + to_markdown(table, {"doubling time (years)": ".2f"})
             + "\nEvery fitted line: `data/processed/trend_fits.csv`; a negative doubling time is a "
             "halving time; a CI bound of ∞ means the slope's CI includes 0.\n")
+
+
+def trends2025_section(answer_md: str) -> str:
+    """The answer table of the trends carried through 2025 (its own file's table, re-quoted)."""
+    from pathlib import Path
+
+    text = Path(answer_md).read_text(encoding="utf-8")
+    table = "\n".join(line for line in text.splitlines() if line.startswith("|"))
+    return ("## Beyond the papers: did the trends hold through 2025?\n\n" + table
+            + f"\n\nMethod, notes and the sensitivity to how new GPUs are adapted: `{answer_md}`"
+            " and `docs/trends2025.md`.\n")
 
 
 def _doubling(slope: float) -> str:

@@ -10,12 +10,15 @@ from glue.code import library_files
 from glue.inputs import load_inputs
 from glue.report_pages import (
     ALPHA_CATEGORY,
+    TRENDS2025_CATEGORY,
+    TRENDS2025_PAGES,
     TRENDS_CATEGORY,
     alpha_figure_labels,
     alpha_figure_subcategory,
 )
 from greenflops.trends.registry import FIGURES as TREND_FIGURES
 from greenflops.trends.registry import figures_of
+from greenflops.trends.registry2025 import FIGURES as TRENDS2025_FIGURES
 
 try:
     INPUTS = load_inputs(workflow.basedir, config)
@@ -86,6 +89,39 @@ def trend_figure_outputs(group: str) -> dict:
     return outputs
 
 
+def trends2025_figure_outputs() -> dict:
+    """Named outputs of the trends-through-2025 figure job (greenflops.trends.registry2025):
+    ``<id>_png`` (in the report, captioned by workflow/report/trends2025/<id>.rst) and
+    ``<id>_pdf``."""
+    outputs = {}
+    for fig in TRENDS2025_FIGURES:
+        outputs[f"{fig.id}_png"] = report(
+            f"figures/trends2025/{fig.stem}.png",
+            caption=f"../report/trends2025/{fig.id}.rst",
+            category=TRENDS2025_CATEGORY,
+            subcategory=fig.subcategory,
+            labels=fig.labels,
+        )
+        outputs[f"{fig.id}_pdf"] = f"figures/trends2025/{fig.stem}.pdf"
+    return outputs
+
+
+def trends2025_page_outputs() -> dict:
+    """Named outputs ``<page>_html`` of the trends-through-2025 analysis job: the report pages of
+    glue.report_pages.TRENDS2025_PAGES, captioned by workflow/report/trends2025/page_<page>.rst.
+    """
+    return {
+        f"{name}_html": report(
+            page["html"],
+            caption=f"../report/trends2025/page_{name}.rst",
+            category=TRENDS2025_CATEGORY,
+            subcategory=page["subcategory"],
+            labels=page["labels"],
+        )
+        for name, page in TRENDS2025_PAGES.items()
+    }
+
+
 def energy_models(wildcards) -> dict:
     """The models of one domain: CV with the computed estimates, NLP as curated."""
     if wildcards.domain == "cv":
@@ -128,7 +164,15 @@ def figure_index_sections(devices: dict) -> dict:
         for device_id, device in devices.items()
         for fig in device_figures(device, ALPHA_FIGURES)
     ]
+    extended = [
+        {
+            "file": f"figures/trends2025/{fig.stem}.png",
+            "caption": f"workflow/report/trends2025/{fig.id}.rst",
+        }
+        for fig in TRENDS2025_FIGURES
+    ]
     return {
         "Desislavov et al. 2021, inference energy trends (figures/trends/)": trends,
+        "Beyond the papers: the trends through 2025 (figures/trends2025/)": extended,
         "Asperti et al. 2021, α-FLOPs, per device (figures/alpha/<device>/)": alpha,
     }

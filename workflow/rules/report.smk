@@ -18,6 +18,7 @@ rule summary:
     input:
         fidelity=rules.fidelity_trends.output.csv,
         trend_fits=rules.trend_fits.output.csv,
+        trends2025=rules.trends2025_analysis.output.answer_md,
         params=[f"data/processed/alpha/{d}/params.yaml" for d in ALPHA_DEVICES],
         reports=[f"data/processed/alpha/{d}/fit_report.csv" for d in ALPHA_DEVICES],
         networks=[

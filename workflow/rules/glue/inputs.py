@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 #: The papers' specifications: workflow/resources/<name>.yaml.
-RESOURCES = ("tables", "trends", "sweeps", "alpha_figures")
+RESOURCES = ("tables", "trends", "sweeps", "alpha_figures", "trends2025")
 TIMINGS_ROOT = "data/raw/timings"
 
 
@@ -54,6 +54,9 @@ class WorkflowInputs:
     tables: dict[str, pd.DataFrame]
     sweep_target: Any = None  # greenflops.timing.device.SweepTarget of this run, if measuring
     datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Curated rows beyond the papers (``extension_tables`` of workflow/resources/tables.yaml):
+    #: validated like ``tables``, kept apart so that no output regenerating a paper reads them.
+    extension_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def sweep_profiles(self) -> dict[str, Any]:
@@ -182,22 +185,14 @@ def load_inputs(root: str | Path, config: Mapping[str, Any], *,
     # Profiles given in the configuration add to (or replace) the specification's.
     resources["sweeps"]["profiles"].update(config["sweeps"].get("profiles", {}))
     _check_figures(root, resources["alpha_figures"]["figures"])
-    tables = {}
-    paths = {}
-    for name in resources["tables"]["tables"]:
-        paths[name] = str(_shown(root / "data" / "raw" / "tables" / f"{name}.csv"))
-        schema = schema_path(root, name)
-        try:
-            frame = read_table(paths[name], schema)
-        except TableValidationError as err:
-            raise InputError(f"Invalid input: {err}") from None
-        _validate(frame, schema)  # Snakemake's own validator on the typed rows
-        tables[name] = frame
+    tables, paths = _load_tables(root, resources["tables"]["tables"])
+    extension_tables, _ = _load_tables(root, resources["tables"].get("extension_tables", []))
     try:
         check_references(tables, resources["trends"], paths,
                          str(_shown(root / "workflow" / "resources" / "trends.yaml")))
     except ReferenceProblem as err:
         raise InputError(f"Invalid input: {err}") from None
+    _check_trends2025(resources["trends2025"], tables, extension_tables)
     target = _sweep_target(config, resources["sweeps"]["profiles"])
     datasets = {}
     if timings:
@@ -208,7 +203,54 @@ def load_inputs(root: str | Path, config: Mapping[str, Any], *,
                                          measuring=target.dataset if target else None)
         except TableValidationError as err:
             raise InputError(f"Invalid timing data: {err}") from None
-    return WorkflowInputs(resources, tables, target, datasets)
+    return WorkflowInputs(resources, tables, target, datasets, extension_tables)
+
+
+def _check_trends2025(spec: dict[str, Any], tables: dict[str, pd.DataFrame],
+                      extension_tables: dict[str, pd.DataFrame]) -> None:
+    """workflow/resources/trends2025.yaml against the tables: its tables are extension tables,
+    its variants consistent, and exactly the post-2021 rows dated within the paper's own tables
+    are marked ``paper_window`` (they would change the paper-period sample otherwise)."""
+    from greenflops.trends.adaptation import AdaptationSpec
+    from greenflops.trends.extended import check_post_paper
+
+    where = "workflow/resources/trends2025.yaml"
+    for name in spec["tables"].values():
+        if name not in extension_tables:
+            raise InputError(f"{where}: table {name!r} is not among the extension_tables of "
+                             "workflow/resources/tables.yaml")
+    try:
+        variants = AdaptationSpec.from_mapping(spec["adaptation"]).variants
+        unknown = [r["variant"] for r in spec["sensitivity"] if r["variant"] not in variants]
+        if unknown:
+            raise ValueError(f"sensitivity run of unknown variant {unknown[0]!r}")
+    except ValueError as err:
+        raise InputError(f"{where}: {err}") from None
+    for kind, paper, date in (("gpus", "gpus", "launch_date"), ("cv_models", "cv_models", "release_date")):
+        name = spec["tables"][kind]
+        try:
+            check_post_paper(extension_tables[name], date, max(tables[paper][date]),
+                             f"data/raw/tables/{name}.csv")
+        except ValueError as err:
+            raise InputError(f"Invalid input: {err}") from None
+
+
+def _load_tables(root: Path, names: list[str]
+                 ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """The curated tables ``names`` (data/raw/tables/<name>.csv), each validated against its
+    row schema: cell by cell (:func:`read_table`), then by Snakemake's validator; and their
+    paths as messages name them."""
+    tables, paths = {}, {}
+    for name in names:
+        paths[name] = str(_shown(root / "data" / "raw" / "tables" / f"{name}.csv"))
+        schema = schema_path(root, name)
+        try:
+            frame = read_table(paths[name], schema)
+        except TableValidationError as err:
+            raise InputError(f"Invalid input: {err}") from None
+        _validate(frame, schema)  # Snakemake's own validator on the typed rows
+        tables[name] = frame
+    return tables, paths
 
 
 def _shown(path: Path) -> Path:

@@ -2,7 +2,8 @@
 
 Grouping convention, used by every stage's ``report(...)`` flags:
 
-* ``category``: the paper, :data:`TRENDS_CATEGORY` or :data:`ALPHA_CATEGORY`;
+* ``category``: the paper, :data:`TRENDS_CATEGORY` or :data:`ALPHA_CATEGORY`, or, for results
+  that carry a paper's analysis past it, :data:`TRENDS2025_CATEGORY`;
 * ``subcategory``: the paper's figure or table, zero-padded so that the menu sorts
   (:func:`paper_item`: "Fig. 1b" -> "Fig. 01b", "Table 9" -> "Table 09"), or a name for results
   beyond the paper ("Trend fits", "Fidelity", ...);
@@ -23,6 +24,8 @@ from typing import Any
 
 __all__ = [
     "ALPHA_CATEGORY",
+    "TRENDS2025_CATEGORY",
+    "TRENDS2025_PAGES",
     "TRENDS_CATEGORY",
     "alpha_figure_data",
     "alpha_figure_labels",
@@ -33,6 +36,7 @@ __all__ = [
 
 TRENDS_CATEGORY = "Desislavov et al. 2021 — inference energy trends"
 ALPHA_CATEGORY = "Asperti et al. 2021 — α-FLOPs"
+TRENDS2025_CATEGORY = "Beyond the papers — trends through 2025"
 
 _ITEM = re.compile(r"^\s*(fig|table)[.\s_]*0*(\d+)([a-z]?)", re.IGNORECASE)
 
@@ -123,6 +127,36 @@ _TRENDS_TABLES = {
                    "GFLOPs estimates, the Fig. 1 correlations, the human-energy references), "
                    "printed vs regenerated, and whether they agree within the printed rounding. "
                    "Data: data/raw/tables/trends_paper_values.csv.",
+    },
+}
+
+# Pages of the trends carried through 2025 (stage trends2025). Rule trends2025_analysis writes
+# them itself, beside their Markdown (greenflops.io.render.markdown_page, as report_table does):
+# one report_table job per page would cost more than that whole stage. Each is a report(...)
+# output with its caption in workflow/report/trends2025/page_<name>.rst.
+_TRENDS2025_DATA = "gpus_2021_2025.csv, cv_models_2021_2025.csv"
+TRENDS2025_PAGES: dict[str, dict[str, Any]] = {
+    "answer": {
+        "source": "figures/tables/trends2025_answer.md",
+        "html": "figures/report/trends2025/answer.html",
+        "subcategory": "Answer",
+        "labels": {"table": "Answer: paper period vs through 2025", "data": _TRENDS2025_DATA},
+        "title": "Did the trends hold? Paper period vs through 2025",
+    },
+    "verdicts": {
+        "source": "figures/trends2025/verdicts.md",
+        "html": "figures/report/trends2025/verdicts.html",
+        "subcategory": "Answer",
+        "labels": {"table": "Did the trends hold? (paragraph)", "data": _TRENDS2025_DATA},
+        "title": "Did the trends hold after 2021?",
+    },
+    "sensitivity": {
+        "source": "figures/tables/trends2025_sensitivity.md",
+        "html": "figures/report/trends2025/sensitivity.html",
+        "subcategory": "Sensitivity",
+        "labels": {"table": "Sensitivity to the adaptation of new GPUs",
+                   "data": _TRENDS2025_DATA},
+        "title": "Sensitivity of the trends through 2025 to the adaptation of new GPUs",
     },
 }
 
