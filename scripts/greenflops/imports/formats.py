@@ -1,0 +1,44 @@
+"""The import formats a user can configure (``config.yaml`` key ``imports``), by name.
+
+Each format reads a path (a file or a folder) and returns an
+:class:`~greenflops.imports.accounting.ImportResult` without writing anything; :func:`source_files`
+lists the files it reads (the inputs of its workflow job), :func:`run_import` runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from greenflops.imports.accounting import ImportResult
+from greenflops.imports.asperti2021 import import_asperti2021
+from greenflops.imports.deepbench import import_deepbench, workbooks
+from greenflops.imports.rows import ImportDataError
+
+__all__ = ["FORMATS", "run_import", "source_files"]
+
+#: Format name → importer (path → ImportResult). The names are those of config ``imports``.
+FORMATS: dict[str, Callable[[Path], ImportResult]] = {
+    "asperti2021": import_asperti2021,
+    "deepbench": import_deepbench,
+}
+
+
+def source_files(fmt: str, path: str | Path) -> list[Path]:
+    """The files an import of format ``fmt`` reads at ``path``; :class:`ImportDataError` naming
+    the path when it does not exist (or holds nothing of that format)."""
+    path = Path(path)
+    if fmt == "asperti2021":
+        if not path.is_file():
+            raise ImportDataError(path, "no such file (the alpha-FLOPs dataset's data.pickle)")
+        return [path]
+    if fmt == "deepbench":
+        return workbooks(path)
+    raise ImportDataError(path, f"unknown import format {fmt!r} (known: {', '.join(FORMATS)})")
+
+
+def run_import(fmt: str, path: str | Path) -> ImportResult:
+    """The datasets an import of format ``fmt`` makes from ``path`` (nothing is written)."""
+    if fmt not in FORMATS:
+        raise ImportDataError(path, f"unknown import format {fmt!r} (known: {', '.join(FORMATS)})")
+    return FORMATS[fmt](Path(path))
