@@ -6,6 +6,7 @@ import os
 import shlex
 
 from glue.code import library_files
+from glue.imports import PLAN_CACHE
 from glue.inputs import load_inputs
 from glue.report_pages import (
     ALPHA_CATEGORY,
@@ -16,7 +17,8 @@ from glue.report_pages import (
 from greenflops.trends.registry import figures_of
 
 try:
-    INPUTS = load_inputs(workflow.basedir, config)
+    # Import plans are cached in the working directory's .snakemake/ (glue/imports.py).
+    INPUTS = load_inputs(workflow.basedir, config, plan_cache=PLAN_CACHE)
 except InputError as err:
     raise WorkflowError(str(err)) from None
 

@@ -132,15 +132,19 @@ _ALPHA_DEVICE_FILE = re.compile(
 )
 
 
-def report_tables(targets: Iterable[str]) -> dict[str, dict[str, Any]]:
+def report_tables(targets: Iterable[str], folders: Mapping[str, str] | None = None
+                  ) -> dict[str, dict[str, Any]]:
     """The HTML table pages of the report, keyed by page name (``figures/report/<name>.html``).
 
     Built from the workflow's default targets: a trends table is shown when its Markdown is a
     target; per alpha device, the fit (params.yaml + fit_report.csv), the Fig. 3a table and the
     whole-network check when the alpha stage makes them for that device. Each value has
     ``kind`` (markdown | alpha_fit), ``inputs``, ``category``, ``subcategory``, ``labels``,
-    ``caption`` and ``title``.
+    ``caption`` and ``title``. ``folders`` gives a device's timing folder where it is not
+    ``data/raw/timings/<device_id>`` (an imported dataset); such a device's fit page also gets
+    ``data_folder``.
     """
+    folders = dict(folders or {})
     targets = [str(t) for t in targets]
     present = set(targets)
     pages: dict[str, dict[str, Any]] = {}
@@ -161,7 +165,7 @@ def report_tables(targets: Iterable[str]) -> dict[str, dict[str, Any]]:
         if not match:
             continue
         dev, file = match.group("dev"), match.group("file")
-        data = f"data/raw/timings/{dev}/"
+        data = f"{folders.get(dev, f'data/raw/timings/{dev}')}/"
         if file == "fit_report.csv":
             pages[f"alpha/{dev}/fit_quality"] = {
                 "kind": "alpha_fit",
@@ -178,6 +182,8 @@ def report_tables(targets: Iterable[str]) -> dict[str, dict[str, Any]]:
                            f"Data: {data} (the device's timing sweeps).",
                 "title": f"α parameters and fit quality — {dev}",
             }
+            if dev in folders:
+                pages[f"alpha/{dev}/fit_quality"]["data_folder"] = data
         elif file == "fig03a_table.md":
             pages[f"alpha/{dev}/fig03a_table"] = {
                 "kind": "markdown",

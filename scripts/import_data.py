@@ -1,0 +1,45 @@
+"""Import one public timing dataset (config ``imports``) into data/imported/<device_id>/ (rules
+import_data_<name>): all its timing folders and summaries, or nothing."""
+
+import shutil
+from pathlib import Path
+
+from greenflops.imports.formats import run_import
+from greenflops.imports.rows import ImportDataError
+from greenflops.imports.writing import write_datasets
+from greenflops.io.outputs import log_to_file
+
+snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
+
+
+def _remove_empty_folders(plan, out):
+    """Snakemake makes the output folders before the job: leave none behind on failure."""
+    for device_id in plan:
+        folder = Path(out) / device_id
+        if folder.is_dir() and not any(folder.iterdir()):
+            shutil.rmtree(folder)
+
+
+with log_to_file(snakemake.log[0]) as log:
+    p = snakemake.params
+    try:
+        result = run_import(p.format, p.path)
+        if result.plan() != dict(p.plan):
+            raise ImportDataError(p.path, "the source changed since the workflow was planned "
+                                          f"(planned {sorted(p.plan)}, found "
+                                          f"{sorted(result.plan())}); run snakemake again")
+        source = {"format": p.format, "path": p.path, "files": list(snakemake.input.sources)}
+        write_datasets(result, p.out, name=p.name, timings_schema=snakemake.input.schemas[0],
+                       device_schema=snakemake.input.schemas[1], source=source)
+    except ImportDataError:
+        _remove_empty_folders(p.plan, p.out)
+        raise
+    for dataset in result.datasets:
+        reasons = result.log.by_reason(dataset.device_id)
+        dropped = {k: v for k, v in reasons.items() if k != "imported"}
+        log.info("%s/%s: %d rows imported in %d sweeps; dropped %s", p.out, dataset.device_id,
+                 dataset.rows, len(dataset.sweeps), dropped or "none")
+    log.info("all rows read, by outcome: %s", result.log.by_reason())
+    for reason, text in result.log.descriptions.items():
+        if reason in result.log.by_reason():
+            log.info("  %s: %s", reason, text)
