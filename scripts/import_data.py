@@ -1,6 +1,7 @@
 """Import one public timing dataset (config ``imports``) into data/imported/<device_id>/ (rules
 import_data_<name>): all its timing folders and summaries, or nothing."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -22,17 +23,18 @@ def _remove_empty_folders(plan, out):
 
 with log_to_file(snakemake.log[0]) as log:
     p = snakemake.params
+    plan = json.loads(p.plan)
     try:
         result = run_import(p.format, p.path)
-        if result.plan() != dict(p.plan):
+        if json.dumps(result.plan(), sort_keys=True) != json.dumps(plan, sort_keys=True):
             raise ImportDataError(p.path, "the source changed since the workflow was planned "
-                                          f"(planned {sorted(p.plan)}, found "
+                                          f"(planned {sorted(plan)}, found "
                                           f"{sorted(result.plan())}); run snakemake again")
         source = {"format": p.format, "path": p.path, "files": list(snakemake.input.sources)}
         write_datasets(result, p.out, name=p.name, timings_schema=snakemake.input.schemas[0],
                        device_schema=snakemake.input.schemas[1], source=source)
     except ImportDataError:
-        _remove_empty_folders(p.plan, p.out)
+        _remove_empty_folders(plan, p.out)
         raise
     for dataset in result.datasets:
         reasons = result.log.by_reason(dataset.device_id)

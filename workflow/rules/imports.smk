@@ -34,7 +34,7 @@ for _name, _import in IMPORTS.items():
             name=_name,
             format=_import.format,
             path=_import.path,
-            plan=dict(_import.datasets),
+            plan=_import.plan_json(),
             out=IMPORTED_ROOT,
         message:
             f"Import {_import.format} from {_import.path}: {len(_import.datasets)} timing folders under {IMPORTED_ROOT}/"

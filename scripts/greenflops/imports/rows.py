@@ -28,14 +28,15 @@ __all__ = [
 
 
 class ImportDataError(ValueError):
-    """A source file cannot be imported. The message names the file, and the sheet, row and
-    column where they apply (rows 1-based, as a spreadsheet shows them)."""
+    """A source file cannot be imported. The message names the file, and the sheet, row (or a
+    text file's line) and column where they apply (1-based, as a spreadsheet shows them)."""
 
     def __init__(self, path: str | Path, problem: str, *, sheet: str | None = None,
-                 row: int | None = None, column: str | None = None):
+                 row: int | None = None, column: str | None = None, line: int | None = None):
         self.path = str(path)
         self.sheet = sheet
         self.row = row
+        self.line = line
         self.column = column
         self.problem = problem
         where = self.path
@@ -43,6 +44,8 @@ class ImportDataError(ValueError):
             where += f", sheet {sheet!r}"
         if row is not None:
             where += f", row {row}"
+        if line is not None:  # a line of a text file (CSV)
+            where += f", line {line}"
         if column is not None:
             where += f", column {column!r}"
         super().__init__(f"{where}: {problem}")

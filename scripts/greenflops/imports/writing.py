@@ -128,7 +128,7 @@ def write_datasets(result: ImportResult, out_dir: str | Path, *, name: str,
         except TableValidationError as err:
             shown = Path(err.path)
             shown = out_dir / shown.relative_to(staging) if shown.is_relative_to(staging) else shown
-            raise ImportDataError(shown, f"does not validate: {err.problem}", row=err.line,
+            raise ImportDataError(shown, f"does not validate: {err.problem}", line=err.line,
                                   column=err.column) from None
         out_dir.mkdir(parents=True, exist_ok=True)
         backups = staging / ".replaced"

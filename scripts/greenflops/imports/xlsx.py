@@ -177,9 +177,11 @@ def _section_kind(title: str) -> str:
 
 
 def _header(rows: Sequence[Row], body: range, kind: str
-            ) -> tuple[int | None, dict[str, int], dict[str, str], list[str]]:
-    """(header row index, columns, header texts, missing columns of the best candidate)."""
-    best_missing: list[str] = list(REQUIRED[kind])
+            ) -> tuple[int, dict[str, int], dict[str, str], list[str]]:
+    """(header row index, columns, header texts, missing columns): the first of the section's
+    first rows that holds every required column, else the one that misses the fewest."""
+    best: tuple[int, dict[str, int], dict[str, str], list[str]] = (
+        body.start, {}, {}, list(REQUIRED[kind]))
     for i in list(body)[:4]:
         cols: dict[str, int] = {}
         texts: dict[str, str] = {}
@@ -190,9 +192,9 @@ def _header(rows: Sequence[Row], body: range, kind: str
         missing = [c for c in REQUIRED[kind] if c not in cols]
         if not missing:
             return i, cols, texts, []
-        if len(missing) < len(best_missing):
-            best_missing = missing
-    return None, {}, {}, best_missing
+        if len(missing) < len(best[3]):
+            best = (i, cols, texts, missing)
+    return best
 
 
 def find_sections(rows: Sequence[Row], path: Path, sheet: str) -> list[Section]:
@@ -214,10 +216,11 @@ def find_sections(rows: Sequence[Row], path: Path, sheet: str) -> list[Section]:
             sections.append(Section(kind, title, start + 1, None, {}, None, data))
             continue
         at, columns, texts, missing = _header(rows, range(start, end), kind)
-        if at is None:
-            raise ImportDataError(path, f"{title!r} section: no header row with the required "
-                                        f"column {missing[0]!r} (missing: {', '.join(missing)})",
-                                  sheet=sheet, row=start + 1, column=missing[0])
+        if missing:
+            raise ImportDataError(path, f"{title!r} section (row {start + 1}): no header row "
+                                        f"with the required column {missing[0]!r} (missing: "
+                                        f"{', '.join(missing)})",
+                                  sheet=sheet, row=at + 1, column=missing[0])
         time_header = texts[TIME[kind]]
         if _time_unit(time_header) not in (None, "msec", "ms"):
             raise ImportDataError(path, f"time column {time_header!r} is not in msec",

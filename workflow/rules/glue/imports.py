@@ -55,6 +55,10 @@ class PlannedImport:
     def folder(self, device_id: str) -> str:
         return f"{IMPORTED_ROOT}/{device_id}"
 
+    def plan_json(self) -> str:
+        """The plan as canonical JSON (a job parameter: it changes exactly when the plan does)."""
+        return json.dumps(self.datasets, sort_keys=True)
+
     def summaries(self) -> list[str]:
         """The whole-import summaries (YAML, CSV), at the top of ``data/imported``."""
         return [f"{IMPORTED_ROOT}/import_summary_{self.name}.yaml",
@@ -122,6 +126,12 @@ def _store(cache: Path | None, key: str, plan: Mapping[str, Any]) -> None:
         pass
 
 
+def _canonical(plan: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A plan with sorted keys and sweeps, the same whether fresh or read from the cache."""
+    return {dev: {"device_type": str(plan[dev]["device_type"]),
+                  "sweeps": sorted(map(str, plan[dev]["sweeps"]))} for dev in sorted(plan)}
+
+
 def plan_imports(imports: Sequence[Mapping[str, Any]], scripts: str | Path,
                  cache: str | Path | None = PLAN_CACHE) -> dict[str, PlannedImport]:
     """Plan every configured import (``{format, path}`` mappings, validated by the config
@@ -151,6 +161,7 @@ def plan_imports(imports: Sequence[Mapping[str, Any]], scripts: str | Path,
                 _store(cache, key, plan)
         except ImportDataError as err:
             raise ValueError(f"{where}: {err}") from None
+        plan = _canonical(plan)
         for device_id in plan:
             if device_id in owner:
                 raise ValueError(f"{where}: writes dataset {device_id!r}, which "
