@@ -24,22 +24,24 @@ def _remove_empty_folders(plan, out):
 with log_to_file(snakemake.log[0]) as log:
     p = snakemake.params
     plan = json.loads(p.plan)
+    files = [Path(f) for f in snakemake.input.sources]
+    out = Path(snakemake.output[0]).parents[1]  # data/imported (<out>/<device_id>/device.yaml)
     try:
-        result = run_import(p.format, p.path)
+        result = run_import(p.format, files)
         if json.dumps(result.plan(), sort_keys=True) != json.dumps(plan, sort_keys=True):
-            raise ImportDataError(p.path, "the source changed since the workflow was planned "
-                                          f"(planned {sorted(plan)}, found "
-                                          f"{sorted(result.plan())}); run snakemake again")
-        source = {"format": p.format, "path": p.path, "files": list(snakemake.input.sources)}
-        write_datasets(result, p.out, name=p.name, timings_schema=snakemake.input.schemas[0],
+            raise ImportDataError(files[0], "the source changed since the workflow was planned "
+                                            f"(planned {sorted(plan)}, found "
+                                            f"{sorted(result.plan())}); run snakemake again")
+        source = {"format": p.format, "files": [str(f) for f in files]}
+        write_datasets(result, out, name=p.name, timings_schema=snakemake.input.schemas[0],
                        device_schema=snakemake.input.schemas[1], source=source)
     except ImportDataError:
-        _remove_empty_folders(plan, p.out)
+        _remove_empty_folders(plan, out)
         raise
     for dataset in result.datasets:
         reasons = result.log.by_reason(dataset.device_id)
         dropped = {k: v for k, v in reasons.items() if k != "imported"}
-        log.info("%s/%s: %d rows imported in %d sweeps; dropped %s", p.out, dataset.device_id,
+        log.info("%s/%s: %d rows imported in %d sweeps; dropped %s", out, dataset.device_id,
                  dataset.rows, len(dataset.sweeps), dropped or "none")
     log.info("all rows read, by outcome: %s", result.log.by_reason())
     for reason, text in result.log.descriptions.items():

@@ -198,7 +198,9 @@ def test_imports_end_to_end_on_the_public_data(tmp_path):
                     f"figures/alpha/{dev}/pred_vs_measured.png",
                     f"figures/report/alpha/{dev}/fit_quality.html"]
     targets += [f"figures/alpha/{T2000}/fig02a_k_vs_channels.png",  # the GPU Fig. 2a
-                f"figures/alpha/{T2000}/fig03a_table.md"]
+                f"figures/alpha/{T2000}/fig03a_table.md",
+                "figures/tables/fidelity_alpha_t2000.md",
+                "figures/report/alpha/fidelity_alpha_t2000.html"]
     run_snakemake(project, "--cores", "2", *targets, "--config", imports, timeout=1800,
                   check=True)
     found = validate_datasets(project / "data/imported",
@@ -211,6 +213,8 @@ def test_imports_end_to_end_on_the_public_data(tmp_path):
     assert found[devices[1]]["facts"]["source"]["license"] == "Apache-2.0"
     page = (project / f"figures/report/alpha/{devices[1]}/fit_quality.html").read_text()
     assert f"data/imported/{devices[1]}/" in page
+    fidelity = (project / "figures/tables/fidelity_alpha_t2000.md").read_text()
+    assert "The printed K > 1 values (β = 0.001, γ = 0.56) are" in fidelity
     log = (project / "logs/imports/import_data_deepbench.log").read_text()
     assert "111 rows imported" in log and "padded_kernel" in log
     # a second identical run does nothing

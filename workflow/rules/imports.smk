@@ -33,9 +33,8 @@ for _name, _import in IMPORTS.items():
         params:
             name=_name,
             format=_import.format,
-            path=_import.path,
+            # the datasets planned when the workflow loaded; the job checks that it writes them
             plan=_import.plan_json(),
-            out=IMPORTED_ROOT,
         message:
             f"Import {_import.format} from {_import.path}: {len(_import.datasets)} timing folders under {IMPORTED_ROOT}/"
         script:

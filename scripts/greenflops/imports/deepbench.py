@@ -22,7 +22,7 @@ counted per section; every other row that is not imported is counted per reason.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,10 +82,16 @@ DEVICES: dict[str, DeviceInfo] = {
 }
 
 
-def workbooks(path: str | Path) -> list[Path]:
+def workbooks(path: str | Path | Sequence[str | Path]) -> list[Path]:
     """The workbooks of an import: ``path`` itself (an .xlsx file) or every ``*.xlsx`` below it
-    (sorted; Excel's ``~$`` lock files left out). Raises :class:`ImportDataError` when there is
-    none."""
+    (sorted; Excel's ``~$`` lock files left out), or the files of a list as given. Raises
+    :class:`ImportDataError` when there is none."""
+    if not isinstance(path, (str, Path)):
+        files = [Path(p) for p in path]
+        missing = [f for f in files if not f.is_file()]
+        if missing or not files:
+            raise ImportDataError(missing[0] if missing else "(no file)", "no such workbook")
+        return files
     path = Path(path)
     if path.is_file():
         return [path]
@@ -266,9 +272,9 @@ def _dataset(state: _State, device_id: str) -> Dataset | None:
     return Dataset(device_id, state.devices[device_id], sweeps, summary=summary)
 
 
-def import_deepbench(path: str | Path) -> ImportResult:
-    """Read every DeepBench workbook at ``path`` (:func:`workbooks`) and build the datasets;
-    writes nothing.
+def import_deepbench(path: str | Path | Sequence[str | Path]) -> ImportResult:
+    """Read every DeepBench workbook at ``path`` (:func:`workbooks`: a folder, one workbook or
+    a list of workbooks) and build the datasets; writes nothing.
 
     Raises :class:`~greenflops.imports.rows.ImportDataError` naming file, sheet, row and column
     on a workbook it cannot read (not an .xlsx, a missing header, an unknown precision, no

@@ -7,7 +7,7 @@ lists the files it reads (the inputs of its workflow job), :func:`run_import` ru
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from greenflops.imports.accounting import ImportResult
@@ -18,7 +18,7 @@ from greenflops.imports.rows import ImportDataError
 __all__ = ["FORMATS", "run_import", "source_files"]
 
 #: Format name → importer (path → ImportResult). The names are those of config ``imports``.
-FORMATS: dict[str, Callable[[Path], ImportResult]] = {
+FORMATS: dict[str, Callable[..., ImportResult]] = {
     "asperti2021": import_asperti2021,
     "deepbench": import_deepbench,
 }
@@ -37,8 +37,17 @@ def source_files(fmt: str, path: str | Path) -> list[Path]:
     raise ImportDataError(path, f"unknown import format {fmt!r} (known: {', '.join(FORMATS)})")
 
 
-def run_import(fmt: str, path: str | Path) -> ImportResult:
-    """The datasets an import of format ``fmt`` makes from ``path`` (nothing is written)."""
+def run_import(fmt: str, source: str | Path | Sequence[str | Path]) -> ImportResult:
+    """The datasets an import of format ``fmt`` makes (nothing is written) from ``source``: the
+    configured path, or the files :func:`source_files` listed for it."""
     if fmt not in FORMATS:
-        raise ImportDataError(path, f"unknown import format {fmt!r} (known: {', '.join(FORMATS)})")
-    return FORMATS[fmt](Path(path))
+        raise ImportDataError(str(source), f"unknown import format {fmt!r} (known: "
+                                           f"{', '.join(FORMATS)})")
+    if isinstance(source, (str, Path)):
+        return FORMATS[fmt](Path(source))
+    files = [Path(f) for f in source]
+    if fmt == "asperti2021":
+        if len(files) != 1:
+            raise ImportDataError(", ".join(map(str, files)), "expected one data.pickle")
+        return FORMATS[fmt](files[0])
+    return FORMATS[fmt](files)
