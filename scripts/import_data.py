@@ -15,8 +15,7 @@ snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directiv
 
 def _remove_empty_folders(plan, out):
     """Snakemake makes the output folders before the job: leave none behind on failure."""
-    for device_id in plan:
-        folder = Path(out) / device_id
+    for folder in [Path(out) / device_id for device_id in plan] + [Path(out)]:
         if folder.is_dir() and not any(folder.iterdir()):
             shutil.rmtree(folder)
 

@@ -5,6 +5,7 @@ devices are fitted, drawn and reported, a second run does nothing, nothing is tr
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -243,5 +244,27 @@ def test_a_hostile_import_stops_snakemake_before_any_job(tmp_path):
     proc = run_snakemake(project, "-n", "--cores", "1", "--config",
                          f"imports=[{{format: asperti2021, path: {path}}}]")
     assert proc.returncode != 0
-    assert "refused to load global os.system" in proc.stderr and str(path) in proc.stderr
+    output = proc.stdout + proc.stderr
+    assert "refused to load global os.system" in output and str(path) in output
+    assert not marker.exists() and not (project / "data/imported").exists()
+
+
+@pytest.mark.slow
+def test_a_file_turned_hostile_after_planning_fails_its_job_and_writes_nothing(tmp_path):
+    """The job reads its files again: one swapped for a hostile pickle of the same size and
+    modification time (so the cached plan is used) stops the job, which leaves nothing."""
+    project = copy_project(tmp_path / "project")
+    good = write_alpha_pickle(tmp_path / "data.pickle")
+    imports = f"imports=[{{format: asperti2021, path: {good}}}]"
+    run_snakemake(project, "-n", "--cores", "1", "--config", imports, check=True)  # plans, caches
+    stat = good.stat()
+    marker = tmp_path / "PWNED"
+    hostile = HOSTILE["os.system"](marker)
+    good.write_bytes(hostile + b"\0" * (stat.st_size - len(hostile)))
+    os.utime(good, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    proc = run_snakemake(project, "--cores", "1", "data/imported/import_summary_asperti2021.yaml",
+                         "--config", imports)
+    assert proc.returncode != 0
+    log = (project / "logs/imports/import_data_asperti2021.log").read_text()
+    assert "refused to load global os.system" in log and str(good) in log
     assert not marker.exists() and not (project / "data/imported").exists()
