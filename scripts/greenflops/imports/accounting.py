@@ -10,7 +10,7 @@ counted per source file, sheet, section, dataset and reason), so nothing is drop
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,6 @@ __all__ = [
     "ImportResult",
     "dataset_summary",
     "import_summary",
-    "summary_records",
 ]
 
 #: Columns of the whole-import summary CSV, one row per count.
@@ -135,8 +134,3 @@ def import_summary(result: ImportResult, source: Mapping[str, Any]) -> dict[str,
         "reasons": {k: result.log.descriptions.get(k, "") for k in result.log.by_reason()},
         **result.notes,
     }
-
-
-def summary_records(result: ImportResult) -> Sequence[dict[str, Any]]:
-    """Rows of the whole-import summary CSV (:data:`SUMMARY_COLUMNS`)."""
-    return result.log.records()

@@ -36,6 +36,7 @@ import numpy as np
 from greenflops.imports.accounting import Dataset, DropLog, ImportResult
 from greenflops.imports.pickles import load_pickle
 from greenflops.imports.rows import ImportDataError, conv_row, dedupe, linear_row
+from greenflops.timing.gpu_specs import spec_name
 
 __all__ = ["DEVICE_ID", "PLOT_MAPPINGS", "RUNS", "SOURCE", "PlotMapping", "import_asperti2021"]
 
@@ -53,8 +54,6 @@ SOURCE: dict[str, str] = {
 RUNS = 2000
 #: The GPU every plot's ``hardware`` must name.
 EXPECTED_GPU = "Quadro T2000"
-#: The row of data/raw/tables/gpu_specs.csv of that GPU.
-GPU_SPEC = "Quadro T2000 (mobile)"
 
 REASONS = {
     "imported": "converted to a contract row",
@@ -193,7 +192,7 @@ def _device(hardware: dict[str, Any], gpu_spec: str | None) -> dict[str, Any]:
     return {k: v for k, v in device.items() if v not in (None, "")}
 
 
-def import_asperti2021(path: str | Path, gpu_spec: str | None = GPU_SPEC) -> ImportResult:
+def import_asperti2021(path: str | Path) -> ImportResult:
     """Read ``data.pickle`` and build the T2000 dataset (one sweep per plot); writes nothing.
 
     Every plot of :data:`PLOT_MAPPINGS` must be there, once. Raises
@@ -233,6 +232,7 @@ def import_asperti2021(path: str | Path, gpu_spec: str | None = GPU_SPEC) -> Imp
     if missing:
         raise ImportDataError(path, f"plot(s) {', '.join(missing)} missing (expected the 8 plots "
                                     "of the published dataset)")
+    gpu_spec = spec_name(str(hardware.get("GPU", EXPECTED_GPU)))  # data/raw/tables/gpu_specs.csv
     dataset = Dataset(DEVICE_ID, _device(hardware, gpu_spec), sweeps,
                       summary={"plots": plots_info, "duplicates": duplicates})
     notes = {"plots": len(data["plots"])}

@@ -39,6 +39,7 @@ from greenflops.imports.xlsx import (
     sheet_rows,
 )
 from greenflops.timing.contract import DTYPES
+from greenflops.timing.gpu_specs import spec_name
 
 __all__ = ["DEVICES", "NVIDIA_RUNS", "SOURCE", "DeviceInfo", "import_deepbench", "workbooks"]
 
@@ -135,15 +136,6 @@ def _device_info(path: Path) -> DeviceInfo | None:
     return None
 
 
-def _spec_name(name: str) -> str | None:
-    from greenflops.timing.gpu_specs import lookup  # the curated table, read on first use
-
-    try:
-        return lookup(name).name
-    except LookupError:
-        return None
-
-
 def _device_yaml(device_id: str, info: DeviceInfo, kind: str, dtype: str, name: str,
                  specs: Mapping[str, str], source_file: str, sheet: str,
                  precision: Mapping[str, str]) -> dict[str, Any]:
@@ -164,7 +156,7 @@ def _device_yaml(device_id: str, info: DeviceInfo, kind: str, dtype: str, name: 
                        ("cudnn_version", "Cudnn Version"), ("driver_version", "Nvidia Driver")):
         if specs.get(label, "-") != "-":
             device[key] = specs[label]
-    spec = _spec_name(name)
+    spec = spec_name(name)
     if spec is not None:
         device["gpu_spec"] = spec
     if info.note:

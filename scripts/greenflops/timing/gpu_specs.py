@@ -36,6 +36,7 @@ __all__ = [
     "load_specs",
     "lookup",
     "normalise_name",
+    "spec_name",
     "spec_of_device",
     "specs_from_frame",
 ]
@@ -202,6 +203,15 @@ def lookup(name: str, specs: tuple[GpuSpec, ...] | None = None) -> GpuSpec:
     if hits:
         return hits[0]
     raise LookupError(f"no GPU spec for {name!r} (key {key!r})")
+
+
+def spec_name(name: str) -> str | None:
+    """The row name of a device name in the curated table, or None when it has no row (or
+    several)."""
+    try:
+        return lookup(name).name
+    except LookupError:
+        return None
 
 
 def spec_of_device(facts: Mapping[str, Any], specs: tuple[GpuSpec, ...] | None = None
