@@ -20,6 +20,8 @@ include: "workflow/rules/tables.smk"
 include: "workflow/rules/hardware.smk"
 include: "workflow/rules/trends.smk"
 include: "workflow/rules/sweeps.smk"
+# Public datasets of config `imports` (none by default); before the alpha stage, which fits them.
+include: "workflow/rules/imports.smk"
 include: "workflow/rules/alpha.smk"
 # Beyond the papers: the trends stage carried through 2025 with the post-2021 rows.
 include: "workflow/rules/trends2025.smk"

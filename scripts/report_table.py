@@ -17,7 +17,7 @@ with log_to_file(snakemake.log[0]) as log:
             params = yaml.safe_load(handle)
         fit_report = pd.read_csv(snakemake.input.fit_report).to_dict("records")
         device = snakemake.wildcards.name.split("/")[1]
-        text = fit_markdown(device, params, fit_report)
+        text = fit_markdown(device, params, fit_report, spec.get("data_folder"))
         source = f"{snakemake.input.params}, {snakemake.input.fit_report}"
     else:
         with open(snakemake.input.source, encoding="utf-8") as handle:

@@ -2,5 +2,6 @@
 
 Subpackages by concern: ``io`` (reading, validating and writing files), ``trends`` (Desislavov
 et al. 2021), ``timing`` (measuring layers on a device), ``alpha`` (Asperti et al. 2021's time
-models); ``flops`` counts FLOPs. Scripts in ``scripts/`` are thin wrappers that rules run.
+models), ``imports`` (public timing datasets converted into the timing contract); ``flops`` counts
+FLOPs. Scripts in ``scripts/`` are thin wrappers that rules run.
 """

@@ -7,6 +7,7 @@ import shlex
 
 from glue.alpha_targets import device_figures
 from glue.code import library_files
+from glue.imports import PLAN_CACHE
 from glue.inputs import load_inputs
 from glue.report_pages import (
     ALPHA_CATEGORY,
@@ -21,7 +22,8 @@ from greenflops.trends.registry import figures_of
 from greenflops.trends.registry2025 import FIGURES as TRENDS2025_FIGURES
 
 try:
-    INPUTS = load_inputs(workflow.basedir, config)
+    # Import plans are cached in the working directory's .snakemake/ (glue/imports.py).
+    INPUTS = load_inputs(workflow.basedir, config, plan_cache=PLAN_CACHE)
 except InputError as err:
     raise WorkflowError(str(err)) from None
 

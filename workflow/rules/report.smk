@@ -9,8 +9,12 @@ import re
 
 from glue.report_pages import report_tables
 
-# Pages from the default targets registered so far: a table is shown when its stage makes it.
-REPORT_TABLES = report_tables(all_targets())
+# Pages from the default targets registered so far: a table is shown when its stage makes it;
+# imported devices' captions name their folders under data/imported/.
+REPORT_TABLES = report_tables(
+    all_targets(),
+    {d: f for d, f in ALPHA_FOLDERS.items() if not f.startswith(f"{TIMINGS_ROOT}/")},
+)
 
 
 # One page of what the run found, from the outputs (the README and docs link it, never quote it).

@@ -93,13 +93,15 @@ def _text(value: Any, digits: int = 4) -> str:
 
 
 def fit_markdown(device_id: str, params: Mapping[str, Any],
-                 fit_report: Iterable[Mapping[str, Any]]) -> str:
+                 fit_report: Iterable[Mapping[str, Any]], data_folder: str | None = None) -> str:
     """Markdown of a device's fitted time models: parameters (value ± standard error) and MAPE.
 
     ``params`` is the fit's params.yaml document (``models: {name: {parameters: {p: {value,
     stderr, unit, at_bound}}}}``), ``fit_report`` the rows of fit_report.csv (model, scope,
-    mape_pct, median_ape_pct, n).
+    mape_pct, median_ape_pct, n); ``data_folder`` the device's timing folder (default
+    ``data/raw/timings/<device_id>/``).
     """
+    data_folder = data_folder or f"data/raw/timings/{device_id}/"
     quality: dict[str, dict[str, Mapping[str, Any]]] = {}
     for row in fit_report:
         quality.setdefault(str(row["model"]), {})[str(row["scope"])] = row
@@ -137,5 +139,5 @@ def fit_markdown(device_id: str, params: Mapping[str, Any],
              f"**{best_alpha or '–'}**; best baseline: **{best_base or '–'}**.")
     table = to_markdown(frame, title=f"α-FLOPs time models fitted on {device_id}")
     head, _, body = table.partition("\n\n")
-    return (f"{head}\n\n{intro}\n\n{body}\nData: data/raw/timings/{device_id}/ ; fits: "
+    return (f"{head}\n\n{intro}\n\n{body}\nData: {data_folder} ; fits: "
             f"data/processed/alpha/{device_id}/params.yaml and fit_report.csv.\n")

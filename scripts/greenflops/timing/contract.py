@@ -55,13 +55,15 @@ class DType:
     sweepable: bool = True  #: whether the sweeps can time it (config ``sweeps.dtype``)
 
 
-#: The dtype labels of the contract (``dtype`` column; ``tf32`` is float32 storage, TF32 math).
+#: The dtype labels of the contract (``dtype`` column; ``tf32`` is float32 storage, TF32 math;
+#: ``int8`` is 8-bit integer inputs with 32-bit accumulation, imported data only).
 DTYPES: Mapping[str, DType] = {
     "float32": DType(4, "float32", ""),
     "tf32": DType(4, "float32", "-tf32"),
     "bfloat16": DType(2, "bfloat16", "-bf16"),
     "float16": DType(2, "float16", "-fp16"),
     "float64": DType(8, "float64", "-fp64", sweepable=False),
+    "int8": DType(1, "int8", "-int8", sweepable=False),
 }
 if set(DTYPES) != set(_SCHEMA["properties"]["dtype"]["enum"]):
     raise RuntimeError(f"{TIMINGS_SCHEMA}: dtype enum and greenflops.timing.contract.DTYPES differ")

@@ -1,6 +1,7 @@
 """Timing datasets on disk: find them, validate them against the contract, and list them.
 
-A dataset is a folder ``data/raw/timings/<device_id>/`` with a ``device.yaml``
+A dataset is a folder ``data/raw/timings/<device_id>/`` (or ``data/imported/<device_id>/``,
+written by an import) with a ``device.yaml``
 (``workflow/schemas/device.schema.yaml``) and one ``<sweep>.csv`` per sweep
 (``workflow/schemas/timings.schema.yaml``). Besides the row schema, :func:`read_timings` checks
 what a schema cannot: the ``sweep`` column names the file, and ``flops`` is the eq.-3/eq.-4 count
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,20 +44,21 @@ __all__ = [
 FLOPS_RTOL = 1e-6
 
 
-def find_datasets(root: str | Path = "data/raw/timings",
-                  measuring: str | None = None) -> dict[str, dict[str, Any]]:
+def find_datasets(root: str | Path = "data/raw/timings", measuring: str | None = None,
+                  skip: Collection[str] = ()) -> dict[str, dict[str, Any]]:
     """Datasets under ``root``: ``{device_id: {"device": path, "sweeps": {sweep: csv path}}}``.
 
     A folder counts when it holds a ``device.yaml``; sorted by device id and sweep name. A folder
     with timing files but no ``device.yaml`` is an error naming it (its data would otherwise be
     skipped without a word), except ``measuring``, the dataset a sweep run is writing (its
-    sweeps may finish before its device facts).
+    sweeps may finish before its device facts). Folders named in ``skip`` are left out (the
+    datasets an import of this run is about to write).
     """
     root = Path(root)
     found: dict[str, dict[str, Any]] = {}
     if not root.is_dir():
         return found
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in skip):
         device = folder / "device.yaml"
         sweeps = {csv.stem: str(csv) for csv in sorted(folder.glob("*.csv"))}
         if not device.exists():
@@ -71,12 +73,12 @@ def find_datasets(root: str | Path = "data/raw/timings",
 
 
 def validate_datasets(root: str | Path, timings_schema: str | Path,
-                      device_schema: str | Path,
-                      measuring: str | None = None) -> dict[str, dict[str, Any]]:
+                      device_schema: str | Path, measuring: str | None = None,
+                      skip: Collection[str] = ()) -> dict[str, dict[str, Any]]:
     """:func:`find_datasets`, with every device.yaml and timing CSV validated (raises
     :class:`~greenflops.io.tables.TableValidationError` naming file, line and column); each entry
     also gets ``"facts"``, the validated device.yaml. A timing file without rows is an error."""
-    found = find_datasets(root, measuring)
+    found = find_datasets(root, measuring, skip)
     tschema = load_schema(timings_schema)
     for entry in found.values():
         entry["facts"] = read_device(entry["device"], device_schema)

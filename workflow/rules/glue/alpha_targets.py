@@ -1,7 +1,8 @@
 """What the alpha stage's rules build for each device (used by ``workflow/rules/alpha.smk``).
 
 Devices are the timing datasets validated when the workflow loads (every folder
-``data/raw/timings/<device_id>/`` with a ``device.yaml``). The figures of a device are those of
+``data/raw/timings/<device_id>/`` or ``data/imported/<device_id>/`` with a ``device.yaml``), and
+those the imports of this run will write (planned when the workflow loads, ``glue.imports``). The figures of a device are those of
 the figure specification (``workflow/resources/alpha_figures.yaml``) whose sweeps it has and
 whose ``device_kind`` matches (Fig. 2c/2d are the CPU versions of Fig. 2a/2b), plus predicted vs
 measured.
@@ -19,6 +20,8 @@ __all__ = [
     "PRED_VS_MEASURED",
     "WHOLE_NETWORKS",
     "alpha_targets",
+    "dataset_folders",
+    "dataset_timing_inputs",
     "device_figures",
     "devices_from_datasets",
     "discover_devices",
@@ -88,6 +91,20 @@ def timing_inputs(root: str | Path, device_id: str) -> list[str]:
     """A device's timing CSVs and its device.yaml (the fit's data inputs)."""
     folder = Path(root) / device_id
     return sorted(str(p) for p in folder.glob("*.csv")) + [str(folder / "device.yaml")]
+
+
+def dataset_folders(datasets: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """The timing folder of each dataset (``data/raw/timings/<id>``, ``data/imported/<id>``)."""
+    return {dev: str(Path(entry["device"]).parent) for dev, entry in datasets.items()}
+
+
+def dataset_timing_inputs(entry: Mapping[str, Any]) -> list[str]:
+    """:func:`timing_inputs` of a dataset: found in its folder, or for a dataset an import of
+    this run will write (``entry["import"]``), the files planned for it."""
+    folder = Path(entry["device"]).parent
+    if "import" not in entry:
+        return timing_inputs(folder.parent, folder.name)
+    return sorted(entry["sweeps"].values()) + [str(entry["device"])]
 
 
 def whole_networks_inputs(root: str | Path, device_id: str) -> list[str]:

@@ -3,8 +3,9 @@
 :func:`load_inputs` is what ``common.smk`` calls (and what the tests call, in-process): the
 configuration (closed mappings: an unknown key is named with the nearest known one), the papers'
 specifications under ``workflow/resources/``, every curated table (cell by cell, then the
-references between tables and specifications), the sweep target of this run, and every timing
-dataset. The first problem raises :class:`InputError`, whose message names the file (line and
+references between tables and specifications), the sweep target of this run, the imports of
+config ``imports`` (planned by :func:`glue.imports.plan_imports`) and every timing dataset
+(``data/raw/timings/`` and ``data/imported/``; device ids unique across both). The first problem raises :class:`InputError`, whose message names the file (line and
 column for a table) or the configuration key and the offending value; Snakemake then stops with
 it before any output is written or deleted. :func:`check_config_file` runs even earlier, before
 Snakemake reads ``config.yaml`` (``workflow/rules/preflight.smk``).
@@ -22,8 +23,9 @@ import pandas as pd
 import yaml
 
 from greenflops.io.plainyaml import PlainYAMLError, load_plain_yaml
-from greenflops.io.tables import TableValidationError, read_table
+from greenflops.io.tables import TableValidationError, read_table, row_lines
 from greenflops.timing.datasets import validate_datasets
+from greenflops.timing.gpu_specs import alias_collisions, specs_from_frame
 from greenflops.timing.grids import FAMILIES, SweepConfigError, sweep_points
 from greenflops.trends.references import ReferenceProblem, check_references
 
@@ -40,6 +42,7 @@ __all__ = [
 #: The papers' specifications: workflow/resources/<name>.yaml.
 RESOURCES = ("tables", "trends", "sweeps", "alpha_figures", "trends2025")
 TIMINGS_ROOT = "data/raw/timings"
+IMPORTED_ROOT = "data/imported"
 
 
 class InputError(ValueError):
@@ -57,6 +60,7 @@ class WorkflowInputs:
     #: Curated rows beyond the papers (``extension_tables`` of workflow/resources/tables.yaml):
     #: validated like ``tables``, kept apart so that no output regenerating a paper reads them.
     extension_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    imports: dict[str, Any] = field(default_factory=dict)  # name -> glue.imports.PlannedImport
 
     @property
     def sweep_profiles(self) -> dict[str, Any]:
@@ -82,6 +86,9 @@ def check_config_file(path: str | Path) -> None:
 def unknown_keys(data: Any, schema: Mapping[str, Any], where: str = "") -> list[str]:
     """Messages for keys of ``data`` that a closed mapping of ``schema`` does not know, each
     with the nearest known key (``properties`` followed recursively)."""
+    if isinstance(data, list) and isinstance(schema, Mapping) and "items" in schema:
+        return [p for i, item in enumerate(data)
+                for p in unknown_keys(item, schema["items"], f"{where.rstrip('.')}[{i}].")]
     if not isinstance(data, Mapping) or not isinstance(schema, Mapping):
         return []
     props = schema.get("properties", {})
@@ -174,11 +181,70 @@ def _check_figures(root: Path, figures: Mapping[str, Any]) -> None:
                     + (f" (nearest: {close[0]!r})" if close else ""))
 
 
+def _check_gpu_specs(tables: Mapping[str, pd.DataFrame], path: str) -> None:
+    """Every name and alias of the GPU spec table names one row only (else a lookup by that
+    name could not tell the rows apart)."""
+    if "gpu_specs" not in tables:
+        return
+    frame = tables["gpu_specs"]
+    lines = dict(zip(frame["name"], row_lines(frame)))
+    for alias, row, other in alias_collisions(specs_from_frame(frame)):
+        raise InputError(f"Invalid input: {path}, line {lines[row]}, column 'aliases': {alias!r} "
+                         f"also names {other!r} (line {lines[other]}): a GPU name must name "
+                         "one row")
+
+
+def _check_gpu_spec_refs(datasets: Mapping[str, Mapping[str, Any]],
+                         tables: Mapping[str, pd.DataFrame], path: str) -> None:
+    """A device.yaml's ``gpu_spec`` names a row of the GPU spec table."""
+    if "gpu_specs" not in tables:
+        return
+    names = list(tables["gpu_specs"]["name"])
+    for entry in datasets.values():
+        ref = entry.get("facts", {}).get("gpu_spec")
+        if ref is not None and ref not in names:
+            close = difflib.get_close_matches(str(ref), names, n=1, cutoff=0.5)
+            raise InputError(f"Invalid timing data: {entry['device']}, column 'gpu_spec': "
+                             f"{ref!r} is not a row name of {path}"
+                             + (f" (nearest: {close[0]!r})" if close else ""))
+
+
+def _timing_datasets(root: Path, target: Any, imports: Mapping[str, Any]
+                     ) -> dict[str, dict[str, Any]]:
+    """Every dataset: those under data/raw/timings/ and data/imported/ (validated), then those
+    the imports of this run will write (planned; their folders are the import jobs' outputs and
+    are validated there). A device id found under both roots is an error naming both folders."""
+    planned = {dev: imp for imp in imports.values() for dev in imp.datasets}
+    try:
+        raw = validate_datasets(_shown(root / TIMINGS_ROOT), schema_path(root, "timings"),
+                                schema_path(root, "device"),
+                                measuring=target.dataset if target else None)
+        imported = validate_datasets(_shown(root / IMPORTED_ROOT), schema_path(root, "timings"),
+                                     schema_path(root, "device"), skip=set(planned))
+    except TableValidationError as err:
+        raise InputError(f"Invalid timing data: {err}") from None
+    for dev, imp in planned.items():
+        imported[dev] = imp.dataset_entry(dev)
+    for dev in sorted(set(raw) & set(imported)):
+        raise InputError(
+            f"Invalid timing data: device id {dev!r} names two timing folders, "
+            f"{Path(raw[dev]['device']).parent} and {Path(imported[dev]['device']).parent}"
+            + (f" (written by import {imported[dev]['import']})" if "import" in imported[dev]
+               else "") + ": device ids must be unique; rename or remove one")
+    target_dataset = target.dataset if target else None
+    if target_dataset in imported:
+        raise InputError(f"Invalid timing data: this run measures {target_dataset!r}, which is "
+                         f"also the imported dataset {IMPORTED_ROOT}/{target_dataset}")
+    return {**raw, **imported}
+
+
 def load_inputs(root: str | Path, config: Mapping[str, Any], *,
-                timings: bool = True) -> WorkflowInputs:
+                timings: bool = True, plan_cache: str | Path | None = None) -> WorkflowInputs:
     """Validate the configuration, load the specifications, every curated table (and the
-    references between them), the sweep target and (with ``timings``) every timing dataset under
-    ``data/raw/timings/``. Paths in messages are relative to the working directory."""
+    references between them), the sweep target, the imports of config ``imports`` (planned from
+    their sources; ``plan_cache`` is the folder that caches plans, None for none) and (with
+    ``timings``) every timing dataset under ``data/raw/timings/`` and ``data/imported/``, plus
+    those the imports will write. Paths in messages are relative to the working directory."""
     root = Path(root)
     _check_config(root, config)
     resources = {name: load_resource(root, name) for name in RESOURCES}
@@ -193,17 +259,23 @@ def load_inputs(root: str | Path, config: Mapping[str, Any], *,
     except ReferenceProblem as err:
         raise InputError(f"Invalid input: {err}") from None
     _check_trends2025(resources["trends2025"], tables, extension_tables)
+    if "gpu_specs" in paths:
+        _check_gpu_specs(tables, paths["gpu_specs"])
     target = _sweep_target(config, resources["sweeps"]["profiles"])
+    imports: dict[str, Any] = {}
+    if config.get("imports"):
+        from glue.imports import plan_imports  # only when imports are configured
+
+        try:
+            imports = plan_imports(config["imports"], root / "scripts", plan_cache)
+        except ValueError as err:
+            raise InputError(str(err)) from None
     datasets = {}
     if timings:
-        try:
-            datasets = validate_datasets(_shown(root / TIMINGS_ROOT),
-                                         schema_path(root, "timings"),
-                                         schema_path(root, "device"),
-                                         measuring=target.dataset if target else None)
-        except TableValidationError as err:
-            raise InputError(f"Invalid timing data: {err}") from None
-    return WorkflowInputs(resources, tables, target, datasets, extension_tables)
+        datasets = _timing_datasets(root, target, imports)
+        _check_gpu_spec_refs(datasets, tables, paths.get("gpu_specs", "gpu_specs.csv"))
+    return WorkflowInputs(resources, tables, sweep_target=target, datasets=datasets,
+                          extension_tables=extension_tables, imports=imports)
 
 
 def _check_trends2025(spec: dict[str, Any], tables: dict[str, pd.DataFrame],

@@ -160,21 +160,40 @@ TRENDS2025_PAGES: dict[str, dict[str, Any]] = {
     },
 }
 
+#: Tables of the alpha paper that are not per device (made only when their data is there).
+_ALPHA_TABLES = {
+    "fidelity_alpha_t2000": {
+        "source": "figures/tables/fidelity_alpha_t2000.md",
+        "subcategory": "Fidelity",
+        "labels": {"table": "Fidelity", "data": "asperti2021-quadro-t2000 (imported)"},
+        "caption": "Fidelity of the regenerated α-FLOPs paper: the paper's own regression (β_K, "
+                   "γ_K for K = 1 and K > 1, S_K = ln K + 1, one scale) refitted on the paper's "
+                   "own Quadro T2000 measurements under several objectives, beside the printed "
+                   "β, γ, with the MAPE of each and whether the printed K > 1 values are "
+                   "recovered. Data: data/imported/asperti2021-quadro-t2000/ (config imports).",
+        "title": "Fidelity: the α-FLOPs regression on the paper's T2000 data",
+    },
+}
+
 _ALPHA_DEVICE_FILE = re.compile(
     r"^(?:data/processed|figures)/alpha/(?P<dev>[^/]+)/"
     r"(?P<file>fit_report\.csv|fig03a_table\.md|model_validation\.md)$"
 )
 
 
-def report_tables(targets: Iterable[str]) -> dict[str, dict[str, Any]]:
+def report_tables(targets: Iterable[str], folders: Mapping[str, str] | None = None
+                  ) -> dict[str, dict[str, Any]]:
     """The HTML table pages of the report, keyed by page name (``figures/report/<name>.html``).
 
     Built from the workflow's default targets: a trends table is shown when its Markdown is a
     target; per alpha device, the fit (params.yaml + fit_report.csv), the Fig. 3a table and the
     whole-network check when the alpha stage makes them for that device. Each value has
     ``kind`` (markdown | alpha_fit), ``inputs``, ``category``, ``subcategory``, ``labels``,
-    ``caption`` and ``title``.
+    ``caption`` and ``title``. ``folders`` gives a device's timing folder where it is not
+    ``data/raw/timings/<device_id>`` (an imported dataset); such a device's fit page also gets
+    ``data_folder``.
     """
+    folders = dict(folders or {})
     targets = [str(t) for t in targets]
     present = set(targets)
     pages: dict[str, dict[str, Any]] = {}
@@ -190,12 +209,19 @@ def report_tables(targets: Iterable[str]) -> dict[str, dict[str, Any]]:
             "caption": spec["caption"],
             "title": f"{spec['labels']['table']} — Desislavov et al. (2021)",
         }
+    for name, spec in _ALPHA_TABLES.items():
+        if spec["source"] in present:
+            pages[f"alpha/{name}"] = {
+                "kind": "markdown", "inputs": {"source": spec["source"]},
+                "category": ALPHA_CATEGORY, "subcategory": spec["subcategory"],
+                "labels": dict(spec["labels"]), "caption": spec["caption"],
+                "title": spec["title"]}
     for target in targets:
         match = _ALPHA_DEVICE_FILE.match(target)
         if not match:
             continue
         dev, file = match.group("dev"), match.group("file")
-        data = f"data/raw/timings/{dev}/"
+        data = f"{folders.get(dev, f'data/raw/timings/{dev}')}/"
         if file == "fit_report.csv":
             pages[f"alpha/{dev}/fit_quality"] = {
                 "kind": "alpha_fit",
@@ -212,6 +238,8 @@ def report_tables(targets: Iterable[str]) -> dict[str, dict[str, Any]]:
                            f"Data: {data} (the device's timing sweeps).",
                 "title": f"α parameters and fit quality — {dev}",
             }
+            if dev in folders:
+                pages[f"alpha/{dev}/fit_quality"]["data_folder"] = data
         elif file == "fig03a_table.md":
             pages[f"alpha/{dev}/fig03a_table"] = {
                 "kind": "markdown",
