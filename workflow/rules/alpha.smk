@@ -31,6 +31,8 @@ rule alpha_fit:
     input:
         timings=lambda wc: dataset_timing_inputs(TIMING_DATASETS[wc.device_id]),
         schema=schema_path("timings"),
+        # the device facts device.yaml lacks (SM count, peak, bandwidth), by its gpu_spec row
+        gpu_specs=table_path("gpu_specs"),
         library=code("alpha_fit"),
     output:
         params="data/processed/alpha/{device_id}/params.yaml",
@@ -48,14 +50,19 @@ rule alpha_fit:
     params:
         folder=lambda wc: ALPHA_FOLDERS[wc.device_id],
         device_schema=schema_path("device"),
+        gpu_specs_schema=schema_path("gpu_specs"),
         models=ALPHA_CFG["models"],
+        cpu_models=ALPHA_CFG["cpu_models"],
         starts=ALPHA_CFG["starts"],
+        family_starts=ALPHA_CFG["family_starts"],
+        kfold=ALPHA_CFG["kfold"],
+        bound=ALPHA_CFG["oos_bound"],
         seed=ALPHA_CFG["seed"],
         loss=ALPHA_CFG["loss"],
         f_scale=ALPHA_CFG["f_scale"],
         max_rel_iqr=ALPHA_CFG["max_rel_iqr"],
     message:
-        "alpha-FLOPs: fit every time model on device {wildcards.device_id} (in-sample and LOSO)"
+        "alpha-FLOPs: fit every time model on device {wildcards.device_id} (in-sample, LOSO, k-fold)"
     script:
         "../../scripts/alpha_fit.py"
 
