@@ -80,7 +80,9 @@ rule figure_index:
         captions=sorted(
             {
                 e["caption"]
-                for entries in figure_index_sections(ALPHA_DEVICES).values()
+                for entries in figure_index_sections(
+                    ALPHA_DEVICES, ALPHA_FOLDERS
+                ).values()
                 for e in entries
             }
         ),
@@ -92,7 +94,7 @@ rule figure_index:
     conda:
         "../../environment.yml"
     params:
-        sections=figure_index_sections(ALPHA_DEVICES),
+        sections=figure_index_sections(ALPHA_DEVICES, ALPHA_FOLDERS),
     message:
         "Index of the figures with their captions: figures/index.md"
     script:
