@@ -156,6 +156,14 @@ def test_device_ids(cpu):
     check_device(cpu, 2, hardware_id(cpu, 2))
 
 
+def test_gpu_id_comes_from_the_gpu_name(monkeypatch):
+    """No GPU needed: torch's name of the CUDA device is faked (the id is its slug)."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA H100 80GB HBM3")
+    assert hardware_id(torch.device("cuda", 0)) == "cuda-nvidia-h100-80gb-hbm3"
+
+
 def test_explicit_device_id_needs_no_detection():
     cfg = {"device": "auto", "device_id": "cuda-nvidia-h100-80gb-hbm3", "threads": 4,
            "dtype": "tf32", "channels_last": False}
