@@ -111,8 +111,18 @@ def mutate(text: str, schema: dict, kind: str) -> tuple[str, int, str] | None:
     return out.getvalue(), line, col
 
 
-CASES = [(f"data/raw/tables/{name}.csv", name, kind) for name in TABLES for kind in KINDS]
-CASES += [(str(p.relative_to(ROOT)), "timings", kind) for p in TIMINGS[:1] for kind in KINDS]
+FILES = [(f"data/raw/tables/{name}.csv", name) for name in TABLES]
+FILES += [(str(p.relative_to(ROOT)), "timings") for p in TIMINGS[:1]]
+
+
+def _kinds(rel: str, schema: str) -> list[str]:
+    """The ways ``rel`` can be broken (a date only where there is one, a duplicate key only
+    where there is a key)."""
+    text, parsed = (ROOT / rel).read_text(encoding="utf-8"), _schema(schema)
+    return [kind for kind in KINDS if mutate(text, parsed, kind) is not None]
+
+
+CASES = [(rel, schema, kind) for rel, schema in FILES for kind in _kinds(rel, schema)]
 
 DEVICE_CASES = {
     "missing_required_key": ("name", None),
@@ -179,11 +189,11 @@ def test_the_inputs_copy_loads(inputs: Path, monkeypatch):
     whole: each failure below comes from the one broken file."""
     monkeypatch.chdir(inputs)
     try:
-        for rel, _, _ in CASES[::len(KINDS)]:
+        for rel, _ in FILES:
             shutil.copy(ROOT / rel, inputs / rel)
         loaded = load_inputs(inputs, CONFIG)
     finally:
-        for rel, _, _ in CASES[::len(KINDS)]:
+        for rel, _ in FILES:
             _trim(inputs / rel)
     assert sorted(loaded.tables) == sorted(TABLES)
     assert {Path(p).parent.name for p in TIMINGS} <= set(loaded.datasets)
@@ -192,10 +202,7 @@ def test_the_inputs_copy_loads(inputs: Path, monkeypatch):
 
 @pytest.mark.parametrize("rel,schema,kind", CASES, ids=[f"{Path(r).stem}-{k}" for r, _, k in CASES])
 def test_bad_table_is_named_with_line_and_column(load, broken, rel: str, schema: str, kind: str):
-    made = mutate((ROOT / rel).read_text(encoding="utf-8"), _schema(schema), kind)
-    if made is None:
-        pytest.skip(f"{rel} has no column to break as {kind}")
-    text, line, col = made
+    text, line, col = mutate((ROOT / rel).read_text(encoding="utf-8"), _schema(schema), kind)
     broken(rel, text)
     message = load()
     assert f"{rel}, line {line}, column '{col}'" in message, message
@@ -240,14 +247,10 @@ def test_bad_specification_is_named(load, broken):
 def test_mutations_cover_every_kind_for_every_table():
     """Each table and the timing CSV are broken in at least 8 ways (a date only where there is
     one)."""
-    files = [(ROOT / "data" / "raw" / "tables" / f"{name}.csv", name) for name in TABLES]
-    files += [(path, "timings") for path in TIMINGS[:1]]
-    assert len(files) == len(TABLES) + 1, "no committed timing dataset to break"
-    for path, name in files:
-        text, schema = path.read_text(encoding="utf-8"), _schema(name)
-        made = [k for k in KINDS if mutate(text, schema, k)]
-        has_date = any(p.get("format") == "date" for p in schema["properties"].values())
-        assert len(made) == (9 if has_date else 8), (name, made)
+    assert len(FILES) == len(TABLES) + 1, "no committed timing dataset to break"
+    for rel, name in FILES:
+        has_date = any(p.get("format") == "date" for p in _schema(name)["properties"].values())
+        assert len(_kinds(rel, name)) == (9 if has_date else 8), (name, _kinds(rel, name))
 
 
 # --- end to end: Snakemake stops before any job ------------------------------------------------
