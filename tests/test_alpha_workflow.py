@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from conftest import ROOT, run_snakemake
 from glue.alpha_targets import alpha_targets, discover_devices, timing_inputs
@@ -62,6 +63,12 @@ def test_new_device_folder_builds_its_outputs(project):
     assert list(report.columns) == ["model", "scope", "mape_pct", "median_ape_pct", "n"]
     assert set(report["scope"]) == {"in_sample", "loso"}
     assert "roofline" not in set(report["model"])  # no peak/bandwidth in this device.yaml
+    # every other configured model is fitted, and the best α model meets the goal
+    configured = yaml.safe_load((project / "config.yaml").read_text())["alpha"]["models"]
+    assert set(report["model"]) == set(configured) - {"roofline"}
+    best = yaml.safe_load((out / "params.yaml").read_text())["best_alpha_model"]
+    loso = report[report["scope"] == "loso"].set_index("model")["mape_pct"]
+    assert best.startswith("alpha") and loso[best] <= 10.0 and 2 * loso[best] <= loso["flops"]
     preds = read_table(out / "predictions.csv", SCHEMAS / "alpha_predictions.schema.yaml")
     assert len(preds) == 64 * report["model"].nunique() * 2
     assert "skipped" in (out / "params.yaml").read_text()
