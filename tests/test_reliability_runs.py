@@ -1,6 +1,7 @@
 """Reruns and determinism of the analysis path, on the session's full build (workflow_build):
 
-* two clean runs on two project copies give byte-identical data/processed/ and figures/;
+* two clean runs on two project copies give byte-identical data/processed/ and figures/ (the
+  session's two builds);
 * after adding one CV model to cv_models.csv, only the jobs that read the CV table rerun (the CV
   half of the `energy` rule, not the NLP half);
 * after adding one GPU row to gpus.csv, only the jobs that depend on the GPU table rerun;
@@ -23,15 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_snakemake
-from workflow_build import (
-    build_outputs,
-    build_summary,
-    copy_sources,
-    derived_files,
-    full_build,
-    summary,
-)
+from conftest import ROOT
+from workflow_build import build_outputs, build_summary, derived_files, summary
 
 NEW_DEVICE = ROOT / "tests" / "data" / "alpha" / "timings" / "synthetic-gpu-elsewhere"
 CV_ROW = ('TestNet-X,80.00,10.00,2.00,none,2021-05-01,cnn,reported,reported,"Test, 2021",paper,'
@@ -52,14 +46,9 @@ def _by_rule(planned: dict[str, str]) -> dict[str, set[str]]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    return full_build(tmp_path_factory.getbasetemp())
-
-
-@pytest.fixture(scope="module")
-def outputs(built: Path, tmp_path_factory) -> dict[str, set[str]]:
+def outputs(built: Path) -> dict[str, set[str]]:
     """Rule -> every output it makes in the built project."""
-    return _by_rule(build_outputs(tmp_path_factory.getbasetemp()))
+    return _by_rule(build_outputs())
 
 
 @contextlib.contextmanager
@@ -81,18 +70,17 @@ def _pages(*names: str) -> set[str]:
 
 
 @pytest.mark.slow
-def test_the_build_is_up_to_date(built: Path, tmp_path_factory):
+def test_the_build_is_up_to_date(built: Path):
     """The reruns below are measured from an up-to-date build."""
-    stale = [out for out, (_, plan) in build_summary(tmp_path_factory.getbasetemp()).items()
+    stale = [out for out, (_, plan) in build_summary().items()
              if plan != "no update"]
     assert stale == []
 
 
 @pytest.mark.slow
-def test_two_clean_runs_are_byte_identical(built: Path, tmp_path: Path):
-    second = copy_sources(built, tmp_path / "second")
-    run_snakemake(second, "--cores", "2", timeout=1800, check=True)
-    first_files, second_files = derived_files(built), derived_files(second)
+def test_two_clean_runs_are_byte_identical(built: Path, second_build: Path):
+    """Runs last (conftest.py): the second build runs in the background meanwhile."""
+    first_files, second_files = derived_files(built), derived_files(second_build)
     assert sorted(first_files) == sorted(second_files), "the two runs wrote different files"
     assert len(first_files) > 60
     differ = [path for path, data in first_files.items() if data != second_files[path]]

@@ -24,11 +24,11 @@ from glue.cluster import cluster_resources
 from glue.inputs import load_resource
 from greenflops.timing.device import resolve_target
 from greenflops.timing.grids import sweep_points
-from workflow_build import build_outputs, full_build
+from workflow_build import build_outputs
 
 REQUIRE_SLURM = os.environ.get("GREENFLOPS_REQUIRE_SLURM") == "1"
 CI_PROFILE = "workflow/profiles/slurm-ci"
-SLURM_RUN_TIMEOUT = 480  # seconds, per snakemake run on SLURM
+SLURM_RUN_TIMEOUT = 900  # seconds, per snakemake run on SLURM (a bound for hangs)
 FAIL_WORKFLOW = ROOT / "tests" / "data" / "slurm_fail"
 ANALYSIS_DIRS = ("data/processed", "figures")
 
@@ -218,10 +218,8 @@ def made_files(workdir: Path) -> dict[str, Path]:
 
 
 @pytest.mark.slow
-def test_workflow_on_slurm_gives_the_same_outputs_as_a_local_run(slurm, tmp_path,
-                                                                 tmp_path_factory):
-    base = tmp_path_factory.getbasetemp()
-    outputs = build_outputs(base)
+def test_workflow_on_slurm_gives_the_same_outputs_as_a_local_run(slurm, built, tmp_path):
+    outputs = build_outputs()
     targets = analysis_targets(outputs)
     cluster = copy_project(tmp_path / "cluster")
     returncode, output = run_on_slurm(cluster, *targets)
@@ -239,7 +237,7 @@ def test_workflow_on_slurm_gives_the_same_outputs_as_a_local_run(slurm, tmp_path
 
     # Same bytes as the local default run (the session's full build) for every file made.
     assert all((cluster / target).is_file() for target in targets)
-    local = made_files(full_build(base))
+    local = made_files(built)
     made = made_files(cluster)
     assert set(made) <= set(local), f"only in the SLURM run: {sorted(set(made) - set(local))}"
     differ = [rel for rel, path in made.items() if not filecmp.cmp(path, local[rel], shallow=False)]

@@ -46,10 +46,10 @@ def _span(log: Path) -> tuple[dt.datetime, dt.datetime]:
 
 
 @pytest.mark.slow
-def test_default_run_measures_nothing(tmp_path_factory):
+def test_default_run_measures_nothing(built):
     """The session's full build is the default run on a fresh copy: it times nothing and uses
     the committed timings (its inventory lists them)."""
-    jobs = build_jobs(tmp_path_factory.getbasetemp())
+    jobs = build_jobs()
     assert not {"sweep", "device_facts", "whole_networks"} & set(jobs), jobs
     assert jobs["timings_inventory"] == 1
 

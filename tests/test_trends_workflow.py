@@ -11,17 +11,12 @@ import pandas as pd
 import pytest
 
 from greenflops.trends.registry import FIGURES
-from workflow_build import build_jobs, full_build
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    return full_build(tmp_path_factory.getbasetemp())
+from workflow_build import build_jobs
 
 
 @pytest.mark.slow
-def test_trends_stage_makes_every_figure_and_table(built: Path, tmp_path_factory) -> None:
-    jobs = build_jobs(tmp_path_factory.getbasetemp())
+def test_trends_stage_makes_every_figure_and_table(built: Path) -> None:
+    jobs = build_jobs()
     assert jobs["energy"] == 2  # one job per domain, cv and nlp
     for rule in ("trends_figures_cv", "trends_figures_nlp", "trends_figures_hardware",
                  "trends_tables_cv", "trends_tables_hardware", "trend_fits", "fidelity_trends"):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SNAKEMAKE
-from workflow_build import build_jobs, full_build
+from workflow_build import build_jobs
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -32,10 +32,9 @@ def test_snakemake_lint_is_clean():
 
 
 @pytest.mark.slow
-def test_default_target_validates_tables_and_writes_inventory(tmp_path_factory):
+def test_default_target_validates_tables_and_writes_inventory(built):
     """The default target (the session's full build, workflow_build) ran the main job."""
-    built = full_build(tmp_path_factory.getbasetemp())
-    assert build_jobs(tmp_path_factory.getbasetemp())["table_inventory"] == 1
+    assert build_jobs()["table_inventory"] == 1
     with open(built / "data" / "processed" / "table_inventory.csv", encoding="utf-8") as handle:
         rows = {row["table"]: int(row["rows"]) for row in csv.DictReader(handle)}
     assert rows["cv_models"] == 94
