@@ -20,7 +20,6 @@ import pytest
 
 from conftest import run_snakemake
 from glue.report_pages import ALPHA_CATEGORY, TRENDS_CATEGORY
-from workflow_build import full_build
 
 PAPERS = {TRENDS_CATEGORY, ALPHA_CATEGORY}
 SUBCATEGORY = re.compile(
@@ -46,11 +45,6 @@ def _categories(report: Path) -> dict[str, dict[str, list[str]]]:
     match = re.search(r"var categories = (\{.*?\});\s*</script>", text, re.S)
     assert match, "no categories in the report"
     return json.loads(match.group(1))
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    return full_build(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope="module")
