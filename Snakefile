@@ -21,6 +21,7 @@ include: "workflow/rules/hardware.smk"
 include: "workflow/rules/trends.smk"
 include: "workflow/rules/sweeps.smk"
 include: "workflow/rules/alpha.smk"
+include: "workflow/rules/networks.smk"
 # After the stages whose tables it renders for the HTML report.
 include: "workflow/rules/report.smk"
 # Keep LAST, after every stage: gives the rules above their SLURM resources (config `cluster:`).

@@ -9,6 +9,7 @@ from glue.code import library_files
 from glue.inputs import load_inputs
 from glue.report_pages import (
     ALPHA_CATEGORY,
+    NETWORKS_CATEGORY,
     TRENDS_CATEGORY,
     alpha_figure_labels,
     alpha_figure_subcategory,

@@ -25,6 +25,7 @@ rule summary:
             for d, info in ALPHA_DEVICES.items()
             if info["networks"]
         ],
+        torchvision=rules.networks_validation.output.csv,
         library=code("summary"),
     output:
         report(
