@@ -149,7 +149,7 @@ rule networks_validation:
             OUTPUTS["validation_png"],
             caption="../report/networks/pred_vs_measured.rst",
             category=NETWORKS_CATEGORY,
-            subcategory="Predicted vs measured",
+            subcategory="Beyond the paper: predicted vs measured",
             labels={"figure": "predicted vs measured", "data": "all devices"},
         ),
         pdf=OUTPUTS["validation_pdf"],
@@ -219,7 +219,7 @@ rule networks_energy:
             OUTPUTS["energy_png"],
             caption="../report/networks/energy.rst",
             category=NETWORKS_CATEGORY,
-            subcategory="Energy side by side",
+            subcategory="Beyond the paper: energy side by side",
             labels={
                 "figure": "energy per forward pass",
                 "data": "all devices, Table 9",

@@ -133,7 +133,7 @@ _TRENDS_TABLES = {
 _NETWORK_TABLES = {
     "flops_comparison": {
         "source": "figures/networks/flops_comparison.md",
-        "subcategory": "FLOPs vs Table 2",
+        "subcategory": "Beyond the paper: FLOPs vs Table 2",
         "labels": {"table": "network FLOPs", "data": "op tables, cv_models.csv (Table 2)"},
         "caption": "Beyond the papers: GFLOPs of each torchvision network as greenflops counts "
                    "them from its captured op table, beside torch.utils.flop_counter (complete, "
@@ -145,7 +145,7 @@ _NETWORK_TABLES = {
     },
     "pred_vs_measured": {
         "source": "figures/networks/pred_vs_measured.md",
-        "subcategory": "Predicted vs measured",
+        "subcategory": "Beyond the paper: predicted vs measured",
         "labels": {"table": "predicted vs measured", "data": "all devices"},
         "caption": "Beyond the papers: each torchvision network's time predicted from its ops "
                    "(plain FLOPs, the device's time models, the combination with op costs and "
@@ -156,7 +156,7 @@ _NETWORK_TABLES = {
     },
     "energy": {
         "source": "figures/networks/energy.md",
-        "subcategory": "Energy side by side",
+        "subcategory": "Beyond the paper: energy side by side",
         "labels": {"table": "energy per forward pass", "data": "all devices, Table 9"},
         "caption": "Beyond the papers: energy per image of each network by the trends paper's "
                    "method (FLOPs ÷ GFLOPS/W of Table 9), by predicted time × power, and as NVML "
@@ -211,7 +211,7 @@ def report_tables(targets: Iterable[str]) -> dict[str, dict[str, Any]]:
             dev = match.group("dev")
             pages[f"networks/{dev}/op_costs"] = {
                 "kind": "markdown", "inputs": {"source": target},
-                "category": NETWORKS_CATEGORY, "subcategory": "Op costs",
+                "category": NETWORKS_CATEGORY, "subcategory": "Beyond the paper: op costs",
                 "labels": {"device": dev, "table": "op costs", "data": "op and grouped sweeps"},
                 "caption": "Beyond the papers: the cost of every op kind that is not a dense "
                            f"matrix product on device {dev} (per-call floor + bandwidth, + "
