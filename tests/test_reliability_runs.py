@@ -80,10 +80,12 @@ def test_new_gpu_row_reruns_only_gpu_dependent_jobs(built: Path):
         "table_inventory", "gpu_efficiency", "figures_hardware", "tables_hardware",
         "fidelity_trends", "energy_cv", "energy_nlp", "trend_fits", "figures_cv",
         "figures_nlp", "report_table",
+        "networks_energy",  # the trends paper's GFLOPS/W beside the networks' energy
     }, rules
     pages = {out for rule, out in planned if rule == "report_table"}
     assert pages == {f"figures/report/trends/{n}.html" for n in (
-        "table04_precision_speedups", "table09_gpu_efficiency", "trend_fits", "fidelity_trends")}
+        "table04_precision_speedups", "table09_gpu_efficiency", "trend_fits", "fidelity_trends")
+    } | {"figures/report/networks/energy.html"}
     assert _planned(built) == [], "restoring gpus.csv did not restore the up-to-date state"
 
 
@@ -97,6 +99,12 @@ def test_new_device_folder_runs_only_that_devices_jobs(built: Path):
         planned = _planned(built)
     finally:
         shutil.rmtree(folder)
+    # The networks stage prices every network on every device (a job per network over all
+    # devices, tables over all of them: docs/networks.md), so its jobs rerun for a new device.
+    networks = ("data/processed/networks/", "figures/networks/", "figures/report/networks/")
+    assert {rule for rule, out in planned if out.startswith(networks)} <= {
+        "network_predictions", "networks_validation", "networks_energy", "report_table"}
+    planned = [(rule, out) for rule, out in planned if not out.startswith(networks)]
     per_device = [(rule, out) for rule, out in planned if f"/{device}/" in out]
     others = {rule for rule, out in planned if f"/{device}/" not in out}
     # Aggregates that must include the new device: the timing inventory lists every dataset.
