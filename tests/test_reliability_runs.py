@@ -111,18 +111,19 @@ def test_new_gpu_row_reruns_only_gpu_dependent_jobs(built: Path, outputs: dict[s
         planned = _by_rule(_planned(built))
     # gpus.csv feeds Table 9 / the Fig. 8 fits (gpu_efficiency), Figs. 7-8, the fidelity table and
     # the table inventory; the Fig. 8 fits feed the Joules of every model (both halves of
-    # `energy`), the trend fits and the figures drawn from them, and the report pages of those
-    # tables.
+    # `energy`), the trend fits and the figures drawn from them, the networks' energy beside the
+    # trends paper's GFLOPS/W, and the report pages of those tables.
     whole = {"table_inventory", "gpu_efficiency", "trends_figures_hardware",
              "trends_tables_hardware", "fidelity_trends", "trend_fits", "trends_figures_cv",
-             "trends_figures_nlp", "energy"}
+             "trends_figures_nlp", "energy", "networks_energy"}
     assert set(planned) == whole | {"report_table"}, sorted(planned)
     for rule in whole:
         assert planned[rule] == outputs[rule], rule
     assert len(planned["energy"]) == 4  # cv and nlp: energy table and fitted lines each
     assert planned["report_table"] == _pages("table04_precision_speedups",
                                              "table09_gpu_efficiency", "trend_fits",
-                                             "fidelity_trends")
+                                             "fidelity_trends") | {
+        "figures/report/networks/energy.html"}
 
 
 @pytest.mark.slow
@@ -135,10 +136,17 @@ def test_new_device_folder_runs_only_that_devices_jobs(built: Path):
         planned = _planned(built)
     finally:
         shutil.rmtree(folder)
+    # The networks stage prices every network on every device (a job per network over all
+    # devices, tables over all of them: docs/networks.md), so its jobs rerun for a new device.
+    networks = ("data/processed/networks/", "figures/networks/", "figures/report/networks/")
+    assert {rule for out, rule in planned.items() if out.startswith(networks)} <= {
+        "network_predictions", "networks_validation", "networks_energy", "report_table"}
+    planned = {out: rule for out, rule in planned.items() if not out.startswith(networks)}
     per_device = {out: rule for out, rule in planned.items() if f"/{device}/" in out}
     others = {rule for out, rule in planned.items() if out not in per_device}
-    # Aggregates that must include the new device: the timing inventory lists every dataset.
-    assert others == {"timings_inventory"}, planned
+    # Aggregates that must include the new device: the timing inventory lists every dataset,
+    # the summary its fit, the figure index its figures.
+    assert others == {"timings_inventory", "summary", "figure_index"}, planned
     figures = f"alpha_figures_{device.replace('-', '_')}"
     rules = set(per_device.values())
     assert {"alpha_fit", figures, "alpha_fig3a_table", "report_table"} <= rules, rules

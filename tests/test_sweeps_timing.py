@@ -113,7 +113,7 @@ def test_contract_good_file_validates(cpu, tmp_path):
     (lambda f: f.assign(time_ms=-1.0), "time_ms"),
     (lambda f: f.assign(op="matmul"), "op"),
     (lambda f: f.drop(columns=["runs"]), "runs"),
-    (lambda f: pd.concat([f, f.iloc[[0]]]), "sweep/op/batch/c_in/c_out/h/w/k_h/k_w/stride/padding/dtype"),
+    (lambda f: pd.concat([f, f.iloc[[0]]]), "sweep/op/batch/c_in/c_out/h/w/k_h/k_w/stride/padding/groups/dtype"),
 ])
 def test_contract_bad_files_name_line_and_column(cpu, tmp_path, change, column):
     csv = _write_dataset(tmp_path / "cpu-some-1thread", cpu)

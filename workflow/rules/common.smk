@@ -11,6 +11,8 @@ from glue.imports import PLAN_CACHE
 from glue.inputs import load_inputs
 from glue.report_pages import (
     ALPHA_CATEGORY,
+    NETWORKS_CATEGORY,
+    SUMMARY_CATEGORY,
     TRENDS2025_CATEGORY,
     TRENDS2025_PAGES,
     TRENDS_CATEGORY,

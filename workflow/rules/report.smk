@@ -30,12 +30,13 @@ rule summary:
             for d, info in ALPHA_DEVICES.items()
             if info["networks"]
         ],
+        torchvision=rules.networks_validation.output.csv,
         library=code("summary"),
     output:
         report(
             "figures/tables/summary.md",
             caption="../report/summary.rst",
-            category="Summary",
+            category=SUMMARY_CATEGORY,
             labels={"table": "What this run found"},
         ),
     log:
