@@ -25,6 +25,7 @@ include: "workflow/rules/imports.smk"
 include: "workflow/rules/alpha.smk"
 # Beyond the papers: the trends stage carried through 2025 with the post-2021 rows.
 include: "workflow/rules/trends2025.smk"
+include: "workflow/rules/networks.smk"
 # After the stages whose tables it renders for the HTML report.
 include: "workflow/rules/report.smk"
 # Keep LAST, after every stage: gives the rules above their SLURM resources (config `cluster:`).

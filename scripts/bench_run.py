@@ -37,7 +37,7 @@ def job_times(project: Path) -> list[tuple[float, str, str]]:
             continue
         if meta.get("starttime") is None or meta.get("endtime") is None:
             continue
-        key = (meta["rule"], meta["starttime"])
+        key = (meta["rule"], meta.get("job_hash"), round(meta["starttime"], 1))
         seconds = meta["endtime"] - meta["starttime"]
         if key not in jobs or output < jobs[key][2]:
             jobs[key] = (seconds, meta["rule"], output)

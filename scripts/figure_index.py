@@ -8,8 +8,10 @@ from greenflops.io.outputs import atomic_write_text, log_to_file
 snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
 
 
-def caption(path: str, device_id: str | None = None) -> str:
+def caption(path: str, device_id: str | None = None, folder: str | None = None) -> str:
+    """The caption's text, with the device's id and data folder in place of the template's."""
     text = " ".join(Path(path).read_text(encoding="utf-8").split())
+    text = text.replace("{{ snakemake.params.data_folder }}", folder or "<data folder>")
     return text.replace("{{ snakemake.params.device_id }}", device_id or "<device>")
 
 
@@ -20,7 +22,8 @@ with log_to_file(snakemake.log[0]) as log:
     for section, entries in snakemake.params.sections.items():
         lines += [f"## {section}", ""]
         for entry in entries:
-            lines.append(f"- **`{entry['file']}`**: {caption(entry['caption'], entry.get('device'))}")
+            text = caption(entry["caption"], entry.get("device"), entry.get("folder"))
+            lines.append(f"- **`{entry['file']}`**: {text}")
         lines.append("")
     atomic_write_text(snakemake.output[0], "\n".join(lines))
     log.info("%d figures", sum(len(e) for e in snakemake.params.sections.values()))

@@ -33,5 +33,6 @@ with log_to_file(snakemake.log[0]) as log:
     networks = {device_of(p): pd.read_csv(p) for p in inp.networks}
     if networks:
         sections.append(summary.networks_section(networks))
+    sections.append(summary.torchvision_section(pd.read_csv(inp.torchvision)))
     atomic_write_text(snakemake.output[0], "\n".join(sections))
     log.info("summary: %d sections", len(sections))

@@ -1,4 +1,6 @@
-"""Shared fixtures: the project root and a throw-away copy of it for end-to-end Snakemake runs."""
+"""Shared fixtures: the project root, a throw-away copy of it for end-to-end Snakemake runs, and
+the session's full builds (``built``, ``second_build``: tests/workflow_build.py), started in the
+background at the start of a session that needs them."""
 
 from __future__ import annotations
 
@@ -60,3 +62,46 @@ def run_snakemake(
             f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
         )
     return proc
+
+
+# --- the session's full builds (tests/workflow_build.py) ----------------------------------------
+
+
+def _needs(item: pytest.Item) -> int:
+    """0: no full build, 1: the session's full build, 2: the second one too."""
+    names = getattr(item, "fixturenames", ())
+    return 2 if "second_build" in names else 1 if "built" in names else 0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that need no full build run first, those that need the second one last: the builds
+    run in the background meanwhile (otherwise in file order)."""
+    items.sort(key=_needs)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _background_builds(request: pytest.FixtureRequest, tmp_path_factory):
+    """Start the full builds the selected tests need, in the background; stop them at the end."""
+    import workflow_build
+
+    needs = {_needs(item) for item in request.session.items}
+    if needs - {0}:
+        workflow_build.start_builds(tmp_path_factory.getbasetemp(), second=2 in needs)
+    yield
+    workflow_build.stop_builds()
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """The session's full build of the default target (shared: restore what you change)."""
+    import workflow_build
+
+    return workflow_build.full_build(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="session")
+def second_build(tmp_path_factory) -> Path:
+    """A second, independent full build of the same sources."""
+    import workflow_build
+
+    return workflow_build.second_build(tmp_path_factory.getbasetemp())

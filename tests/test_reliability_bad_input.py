@@ -1,25 +1,41 @@
-"""Bad input never gets past the workflow's load: every curated table (config `tables:`), a timing
-CSV and a device.yaml, each broken in up to 8 ways. For each, a real `snakemake --cores 1` run on a
-project copy must exit non-zero, name the file, the line and the column, and leave no new or
-half-written file (hidden temporaries included) under data/processed/ or figures/."""
+"""Bad input never gets past the workflow's load.
+
+The matrix runs in-process through the function the workflow loads with
+(``glue.inputs.load_inputs``, called by ``workflow/rules/common.smk`` when Snakemake parses the
+Snakefile): every curated table of ``workflow/resources/tables.yaml``, a timing CSV and a
+device.yaml, each broken in up to 9 ways, plus a misspelt configuration key and a bad
+specification. Each must raise :class:`glue.inputs.InputError` naming the file, the line and the
+column (the key, for YAML), exactly as Snakemake prints it.
+
+A few end-to-end cases (slow) show the rest: a real ``snakemake`` run on a project copy exits
+non-zero with that message before any job starts, and leaves nothing (hidden temporaries
+included) under data/processed/, figures/ or logs/.
+"""
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from conftest import ROOT, copy_project, run_snakemake
+from glue.inputs import InputError, load_inputs
 
 SCHEMAS = ROOT / "workflow" / "schemas"
+CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
 TABLES = yaml.safe_load((ROOT / "workflow" / "resources" / "tables.yaml").read_text())["tables"]
-TIMINGS = sorted((ROOT / "data" / "raw" / "timings").glob("*/dense_batch.csv")) or sorted(
-    (ROOT / "data" / "raw" / "timings").glob("*/*.csv"))
+# The smallest timing file of the first dataset the load validates (all have the same schema).
+_FIRST = sorted(p.parent for p in (ROOT / "data" / "raw" / "timings").glob("*/device.yaml"))[:1]
+TIMINGS = sorted((csv for d in _FIRST for csv in d.glob("*.csv")), key=lambda p: p.stat().st_size)
 KINDS = ["missing_column", "extra_column", "duplicate_column", "non_numeric", "empty_required",
          "malformed_date", "negative_value", "duplicate_key", "unknown_enum"]
+#: What load_inputs reads (config.yaml is passed in, as Snakemake passes its config).
+INPUTS = ("workflow/schemas", "workflow/resources", "data/raw/tables", "data/raw/timings")
 
 
 def _schema(name: str) -> dict:
@@ -95,49 +111,18 @@ def mutate(text: str, schema: dict, kind: str) -> tuple[str, int, str] | None:
     return out.getvalue(), line, col
 
 
-CASES = [(f"data/raw/tables/{name}.csv", name, kind) for name in TABLES for kind in KINDS]
-CASES += [(str(p.relative_to(ROOT)), "timings", kind) for p in TIMINGS[:1] for kind in KINDS]
+FILES = [(f"data/raw/tables/{name}.csv", name) for name in TABLES]
+FILES += [(str(p.relative_to(ROOT)), "timings") for p in TIMINGS[:1]]
 
 
-def _snapshot(project: Path) -> dict[str, int]:
-    return {str(p.relative_to(project)): p.stat().st_size
-            for top in ("data/processed", "figures") for p in (project / top).rglob("*")}
+def _kinds(rel: str, schema: str) -> list[str]:
+    """The ways ``rel`` can be broken (a date only where there is one, a duplicate key only
+    where there is a key)."""
+    text, parsed = (ROOT / rel).read_text(encoding="utf-8"), _schema(schema)
+    return [kind for kind in KINDS if mutate(text, parsed, kind) is not None]
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory) -> Path:
-    """One project copy for the whole module; each case restores the file it broke."""
-    return copy_project(tmp_path_factory.mktemp("bad-input") / "project")
-
-
-def _expect_failure(project: Path, rel: str, line: int | None, col: str) -> None:
-    """``line`` None: a YAML file (no lines); the key must be named, quoted."""
-    before = _snapshot(project)
-    proc = run_snakemake(project, "--cores", "1", timeout=300)
-    text = proc.stdout + proc.stderr
-    assert proc.returncode != 0, text[-3000:]
-    where = rel if line is None else f"{rel}, line {line}"
-    assert where in text, f"error does not name {where!r}:\n{text[-3000:]}"
-    named = f"column '{col}'" if line is not None else f"'{col}'"
-    assert named in text, f"error does not name {named}:\n{text[-3000:]}"
-    assert _snapshot(project) == before, "a file was written under data/processed/ or figures/"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("rel,schema,kind", CASES, ids=[f"{Path(r).stem}-{k}" for r, _, k in CASES])
-def test_bad_table_stops_before_any_output(shared: Path, rel: str, schema: str, kind: str):
-    path = shared / rel
-    original = path.read_bytes()
-    broken = mutate(original.decode("utf-8"), _schema(schema), kind)
-    if broken is None:
-        pytest.skip(f"{rel} has no column to break as {kind}")
-    text, line, col = broken
-    try:
-        path.write_text(text, encoding="utf-8")
-        _expect_failure(shared, rel, line, col)
-    finally:
-        path.write_bytes(original)
-
+CASES = [(rel, schema, kind) for rel, schema in FILES for kind in _kinds(rel, schema)]
 
 DEVICE_CASES = {
     "missing_required_key": ("name", None),
@@ -150,34 +135,182 @@ DEVICE_CASES = {
 }
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("kind", sorted(DEVICE_CASES))
-def test_bad_device_yaml_stops_before_any_output(shared: Path, kind: str):
-    devices = sorted((shared / "data" / "raw" / "timings").glob("*/device.yaml"))
-    if not devices:
-        pytest.skip("no timing dataset in this checkout")
-    path = devices[0]
-    rel = str(path.relative_to(shared))
-    original = path.read_bytes()
-    facts = yaml.safe_load(original)
-    key, value = DEVICE_CASES[kind]
+def _trim(path: Path, keep: int = 3) -> None:
+    """Keep a CSV's header, its first ``keep`` rows and its last row: still valid (every check
+    is per row, or per key), and about ten times quicker to validate."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    if len(lines) > keep + 2:
+        path.write_text("".join(lines[:keep + 1] + lines[-1:]), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> Path:
+    """A copy of what the workflow's load reads, every CSV trimmed (:func:`_trim`). Each case
+    writes the whole committed file it breaks over its trimmed copy, and restores the copy."""
+    root = tmp_path_factory.mktemp("bad-input")
+    for rel in INPUTS:
+        shutil.copytree(ROOT / rel, root / rel)
+    for csv_path in (root / "data" / "raw").rglob("*.csv"):
+        _trim(csv_path)
+    return root
+
+
+@pytest.fixture
+def load(inputs: Path, monkeypatch):
+    """``load_inputs`` as common.smk calls it: from the project directory, which makes the paths
+    in messages relative (as Snakemake prints them). Returns the InputError's message."""
+    monkeypatch.chdir(inputs)
+
+    def failing_load(config: dict = CONFIG) -> str:
+        with pytest.raises(InputError) as info:
+            load_inputs(inputs, config)
+        return str(info.value)
+
+    return failing_load
+
+
+@pytest.fixture
+def broken(inputs: Path):
+    """Replace a file of the inputs copy for one test: broken(rel, text)."""
+    saved: dict[Path, bytes] = {}
+
+    def write(rel: str, text: str) -> None:
+        path = inputs / rel
+        saved.setdefault(path, path.read_bytes())
+        path.write_text(text, encoding="utf-8")
+
+    yield write
+    for path, data in saved.items():
+        path.write_bytes(data)
+
+
+def test_the_inputs_copy_loads(inputs: Path, monkeypatch):
+    """The unbroken (trimmed) copy loads, and so does every committed file the matrix breaks,
+    whole: each failure below comes from the one broken file."""
+    monkeypatch.chdir(inputs)
+    try:
+        for rel, _ in FILES:
+            shutil.copy(ROOT / rel, inputs / rel)
+        loaded = load_inputs(inputs, CONFIG)
+    finally:
+        for rel, _ in FILES:
+            _trim(inputs / rel)
+    assert sorted(loaded.tables) == sorted(TABLES)
+    assert {Path(p).parent.name for p in TIMINGS} <= set(loaded.datasets)
+    assert all(len(frame) > 0 for frame in loaded.tables.values())
+
+
+@pytest.mark.parametrize("rel,schema,kind", CASES, ids=[f"{Path(r).stem}-{k}" for r, _, k in CASES])
+def test_bad_table_is_named_with_line_and_column(load, broken, rel: str, schema: str, kind: str):
+    text, line, col = mutate((ROOT / rel).read_text(encoding="utf-8"), _schema(schema), kind)
+    broken(rel, text)
+    message = load()
+    assert f"{rel}, line {line}, column '{col}'" in message, message
+
+
+def _device_yaml(key: str, value) -> tuple[str, str]:
+    """(path, text) of the first committed device.yaml with ``key`` set (None: removed)."""
+    path = sorted((ROOT / "data" / "raw" / "timings").glob("*/device.yaml"))[0]
+    facts = yaml.safe_load(path.read_bytes())
     if value is None:
         facts.pop(key)
     else:
         facts[key] = value
-    try:
-        path.write_text(yaml.safe_dump(facts, sort_keys=False), encoding="utf-8")
-        _expect_failure(shared, rel, None, key)
-    finally:
-        path.write_bytes(original)
+    return str(path.relative_to(ROOT)), yaml.safe_dump(facts, sort_keys=False)
+
+
+@pytest.mark.parametrize("kind", sorted(DEVICE_CASES))
+def test_bad_device_yaml_is_named_with_its_key(load, broken, kind: str):
+    key, value = DEVICE_CASES[kind]
+    rel, text = _device_yaml(key, value)
+    broken(rel, text)
+    message = load()
+    assert f"{rel}, column '{key}'" in message, message
+
+
+def test_misspelt_config_key_is_named(load):
+    config = copy.deepcopy(CONFIG)
+    config["cluster"]["timing_gpuz"] = 1
+    message = load(config)
+    assert "'timing_gpuz' was unexpected" in message and "['cluster']" in message, message
+
+
+def test_bad_specification_is_named(load, broken):
+    rel = "workflow/resources/sweeps.yaml"
+    spec = yaml.safe_load((ROOT / rel).read_text(encoding="utf-8"))
+    spec["profiles"]["quick"]["timing"]["min_run_time"] = "fast"
+    broken(rel, yaml.safe_dump(spec))
+    message = load()
+    assert message.startswith(f"{rel}: ") and "'fast'" in message, message
 
 
 def test_mutations_cover_every_kind_for_every_table():
     """Each table and the timing CSV are broken in at least 8 ways (a date only where there is
     one)."""
-    files = [(ROOT / "data" / "raw" / "tables" / f"{name}.csv", name) for name in TABLES]
-    files += [(path, "timings") for path in TIMINGS[:1]]
-    for path, name in files:
-        made = [k for k in KINDS if mutate(path.read_text(encoding="utf-8"), _schema(name), k)]
+    assert len(FILES) == len(TABLES) + 1, "no committed timing dataset to break"
+    for rel, name in FILES:
         has_date = any(p.get("format") == "date" for p in _schema(name)["properties"].values())
-        assert len(made) == (9 if has_date else 8), (name, made)
+        assert len(_kinds(rel, name)) == (9 if has_date else 8), (name, _kinds(rel, name))
+
+
+# --- end to end: Snakemake stops before any job ------------------------------------------------
+
+
+def _written(project: Path) -> list[str]:
+    """Every file or folder under the derived folders and logs/ (hidden ones too)."""
+    return sorted(str(p.relative_to(project)) for top in ("data/processed", "figures", "logs")
+                  for p in (project / top).rglob("*"))
+
+
+def _break_line(path: Path, line: int, old: str, new: str) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert old in lines[line - 1], (path, lines[line - 1])
+    lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+E2E = {
+    # A non-numeric TDP on file line 5 of gpus.csv, default target.
+    "table": ("data/raw/tables/gpus.csv", 5, "data/raw/tables/gpus.csv, line 5, column "
+              "'watts_tdp'", "'lots' is not an integer", []),
+    # An unknown dtype in a committed timing file, asking for that device's fit only.
+    "timings": ("data/raw/timings/cpu-amd-epyc-1thread/dense_batch.csv", 3,
+                "data/raw/timings/cpu-amd-epyc-1thread/dense_batch.csv, line 3, column 'dtype'",
+                "'float33'", ["data/processed/alpha/cpu-amd-epyc-1thread/fit_report.csv"]),
+    # A device.yaml of another folder.
+    "device": ("data/raw/timings/cpu-amd-epyc-2threads/device.yaml", None,
+               "data/raw/timings/cpu-amd-epyc-2threads/device.yaml, column 'device_id'",
+               "'elsewhere' is not the folder's name", []),
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return copy_project(tmp_path_factory.mktemp("bad-input-e2e") / "project")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(E2E))
+def test_snakemake_stops_before_any_job(project: Path, case: str):
+    rel, line, where, problem, targets = E2E[case]
+    path = project / rel
+    original = path.read_bytes()
+    try:
+        if case == "table":
+            cells = path.read_text(encoding="utf-8").splitlines()[line - 1].split(",")
+            _break_line(path, line, cells[3], "lots")
+        elif case == "timings":
+            _break_line(path, line, ",float32,", ",float33,")
+        else:
+            path.write_text(original.decode().replace(
+                "device_id: cpu-amd-epyc-2threads", "device_id: elsewhere"), encoding="utf-8")
+        before = _written(project)
+        proc = run_snakemake(project, "--cores", "1", *targets, timeout=300)
+    finally:
+        path.write_bytes(original)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0, text[-3000:]
+    assert where in text and problem in text, text[-3000:]
+    # Stopped while parsing: no DAG was built, no job was planned or started.
+    assert "Building DAG of jobs" not in text and "Job stats" not in text, text[-3000:]
+    assert _written(project) == before == [], "a file was written under the derived folders"

@@ -20,6 +20,8 @@ import yaml
 
 from conftest import SNAKEMAKE, copy_project, run_snakemake
 from greenflops.io.tables import read_table
+from greenflops.timing.contract import TIMING_COLUMNS, point_key
+from greenflops.timing.grids import sweep_points
 
 POINTS = 24
 SLOW = {
@@ -34,8 +36,7 @@ SLOW = {
         },
     }
 }
-KEY = ["sweep", "op", "batch", "c_in", "c_out", "h", "w", "k_h", "k_w", "stride", "padding",
-       "dtype"]
+GRID = SLOW["sweeps"]["profiles"]["slowtiny"]["grids"]["dense_batch"]
 
 
 def _args(project: Path) -> list[str]:
@@ -43,12 +44,6 @@ def _args(project: Path) -> list[str]:
     # --config last: it takes every name=value argument that follows it.
     return ["data/processed/timings_inventory.csv", "--cores", "1",
             "--configfile", "slowtiny.yaml", "--config", "sweep_profile=slowtiny"]
-
-
-def _dataset(project: Path) -> Path:
-    found = sorted((project / "data" / "raw" / "timings").glob("*-slowtiny"))
-    assert len(found) == 1, found
-    return found[0]
 
 
 def _partial_points(path: Path) -> list[dict]:
@@ -66,11 +61,10 @@ def _partial_points(path: Path) -> list[dict]:
 @pytest.mark.slow
 def test_sweep_killed_half_way_resumes_without_loss_or_duplicates(tmp_path: Path):
     schema = Path(__file__).resolve().parents[1] / "workflow/schemas/timings.schema.yaml"
-    # Reference: the same sweep, uninterrupted.
-    reference = copy_project(tmp_path / "reference")
-    run_snakemake(reference, *_args(reference), timeout=600, check=True)
-    ref = read_table(_dataset(reference) / "dense_batch.csv", schema)
-    assert len(ref) == POINTS
+    # What an uninterrupted run measures: every point of the grid, once, in the contract's
+    # columns.
+    expected = sorted(tuple(map(str, point_key(p))) for p in sweep_points("dense_batch", GRID))
+    assert len(expected) == POINTS
 
     project = copy_project(tmp_path / "killed")
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONHASHSEED="0")
@@ -97,15 +91,14 @@ def test_sweep_killed_half_way_resumes_without_loss_or_duplicates(tmp_path: Path
     run_snakemake(project, "--unlock", *_args(project), check=True)
     run_snakemake(project, "--rerun-incomplete", *_args(project), timeout=600, check=True)
     final = read_table(folder / "dense_batch.csv", schema)  # validates: unique key, contract
-    assert list(final.columns) == list(ref.columns)
-    keys = sorted(map(tuple, final[KEY].astype(str).values.tolist()))
-    assert len(keys) == len(set(keys)) == POINTS, "points lost or duplicated"
-    assert keys == sorted(map(tuple, ref[KEY].astype(str).values.tolist()))
+    assert tuple(final.columns) == TIMING_COLUMNS
+    keys = sorted(tuple(map(str, point_key(row))) for row in final.to_dict("records"))
+    assert keys == expected, "points lost or duplicated"
     kept = {tuple(map(str, r["key"])): r["row"]["time_ms"] for r in before}
-    for row in final.to_dict("records"):
-        key = tuple(str(row[k]) for k in KEY)
-        if key in kept:
-            assert row["time_ms"] == pytest.approx(kept[key]), "a measured point was re-measured"
+    rows = {tuple(map(str, point_key(row))): row["time_ms"] for row in final.to_dict("records")}
+    assert set(kept) <= set(rows), "a point measured before the kill is missing"
+    for key, time_ms in kept.items():
+        assert rows[key] == pytest.approx(time_ms), "a measured point was re-measured"
     meta = yaml.safe_load((folder / "dense_batch.meta.yaml").read_text())
     assert meta["resumed_points"] == len(before) and meta["measured"] == POINTS
     assert not (folder / "dense_batch.partial.jsonl").exists()

@@ -12,7 +12,6 @@ import filecmp
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 from pathlib import Path
@@ -20,12 +19,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, SNAKEMAKE, copy_project, run_snakemake
+from conftest import ROOT, SNAKEMAKE, copy_project
 from glue.cluster import cluster_resources
+from glue.inputs import load_resource
+from greenflops.timing.device import resolve_target
+from greenflops.timing.grids import sweep_points
+from workflow_build import build_outputs
 
 REQUIRE_SLURM = os.environ.get("GREENFLOPS_REQUIRE_SLURM") == "1"
 CI_PROFILE = "workflow/profiles/slurm-ci"
-SLURM_RUN_TIMEOUT = 480  # seconds, per snakemake run on SLURM
+SLURM_RUN_TIMEOUT = 900  # seconds, per snakemake run on SLURM (a bound for hangs)
 FAIL_WORKFLOW = ROOT / "tests" / "data" / "slurm_fail"
 ANALYSIS_DIRS = ("data/processed", "figures")
 
@@ -182,71 +185,73 @@ def sacct_jobs(jobids: list[str]) -> dict[str, tuple[str, str, str]]:
     return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
 
-def outputs_by_rule(workdir: Path, *args: str) -> dict[str, str]:
-    """Output file -> the rule that makes it, from `snakemake --summary` (no job runs)."""
-    proc = run_snakemake(workdir, "--summary", "--cores", "2", *args, check=True)
-    rows = [line.split("\t") for line in proc.stdout.splitlines()[1:] if "\t" in line]
-    return {row[0]: row[2] for row in rows}
+def analysis_targets(outputs: dict[str, str]) -> list[str]:
+    """One output of every analysis rule of the default target, for one device: each kind of
+    analysis job runs once through SLURM, and only one α fit (the smallest dataset's).
 
-
-def representative_targets(workdir: Path) -> list[str]:
-    """One output of every analysis rule in the default target: each kind of job runs once.
-
-    Timing rules are left out: what they write is a measurement, different in every run.
+    ``outputs``: output file -> rule of the default target. Timing rules are left out (what they
+    write is a measurement, different in every run), and so is alpha_model_validation when the
+    chosen device has no whole-network timings (it is an analysis job like the others).
     """
-    timing = timing_rules() | {"all"}
+    timing = timing_rules()
+    devices = sorted({out.split("/")[3] for out in outputs
+                      if out.startswith("data/processed/alpha/")})
+    device = min(devices, key=lambda d: sum(p.stat().st_size for p in
+                                             (ROOT / "data/raw/timings" / d).glob("*.csv")))
     first: dict[str, str] = {}
-    for path, rule in sorted(outputs_by_rule(workdir).items()):
-        if rule not in timing:
+    for path, rule in sorted(outputs.items()):
+        if rule in timing or rule == "all":
+            continue
+        other_device = "/alpha/" in path and f"/alpha/{device}/" not in path
+        if not other_device:
             first.setdefault(rule, path)
+    # every rule of the chosen device, and a rule for each stage
+    assert {"alpha_fit", "report_table", "energy", "table_inventory"} <= set(first), first
+    assert f"alpha_figures_{device.replace('-', '_')}" in first, first
     return sorted(first.values())
 
 
-def tree_differences(left: Path, right: Path) -> list[str]:
-    """Files under ANALYSIS_DIRS that are missing on one side or differ in bytes."""
-    problems = []
-    for sub in ANALYSIS_DIRS:
-        a = {p.relative_to(left) for p in (left / sub).rglob("*") if p.is_file()}
-        b = {p.relative_to(right) for p in (right / sub).rglob("*") if p.is_file()}
-        problems += [f"only in local run: {p}" for p in sorted(a - b)]
-        problems += [f"only in SLURM run: {p}" for p in sorted(b - a)]
-        problems += [
-            f"differs: {p}"
-            for p in sorted(a & b)
-            if not filecmp.cmp(left / p, right / p, shallow=False)
-        ]
-    return problems
+def made_files(workdir: Path) -> dict[str, Path]:
+    """Files under ANALYSIS_DIRS, relative path -> path."""
+    return {str(p.relative_to(workdir)): p for sub in ANALYSIS_DIRS
+            for p in (workdir / sub).rglob("*") if p.is_file()}
 
 
 @pytest.mark.slow
-def test_workflow_on_slurm_gives_the_same_outputs_as_a_local_run(slurm, tmp_path):
-    local = copy_project(tmp_path / "local")
+def test_workflow_on_slurm_gives_the_same_outputs_as_a_local_run(slurm, built, tmp_path):
+    outputs = build_outputs()
+    targets = analysis_targets(outputs)
     cluster = copy_project(tmp_path / "cluster")
-    targets = representative_targets(local)
-    on_slurm = start_on_slurm(cluster, *targets)  # the local run works while SLURM jobs wait
-    try:
-        run_snakemake(local, "--cores", "2", *targets, check=True)
-    except BaseException:
-        on_slurm.send_signal(signal.SIGINT)  # timeout passes it on; snakemake cancels its jobs
-        on_slurm.wait(timeout=90)
-        raise
-    returncode, output = finish(on_slurm)
+    returncode, output = run_on_slurm(cluster, *targets)
     assert returncode == 0, output
     jobs = submitted_jobs(output)
-    assert jobs, f"no job went through SLURM:\n{output}"
+    assert {outputs[t] for t in targets} <= set(jobs.values()), f"not through SLURM:\n{output}"
     accounting = sacct_jobs(list(jobs))
     timing = timing_rules()
     for jobid, rule in jobs.items():
         state, partition, tres = accounting[jobid]
         assert state == "COMPLETED" and partition == "debug", (rule, jobid, state, partition)
-        if rule in timing:
-            assert "gres/gpu=1" in tres, f"timing job {rule} got no GPU: {tres}"
-        else:
-            assert "gres/gpu" not in tres, f"analysis job {rule} asked for a GPU: {tres}"
-            assert "mem=1000M" in tres, f"analysis job {rule} asks for more than the default: {tres}"
+        assert rule not in timing, f"timing job {rule} ran for analysis targets"
+        assert "gres/gpu" not in tres, f"analysis job {rule} asked for a GPU: {tres}"
+        assert "mem=1000M" in tres, f"analysis job {rule} asks for more than the default: {tres}"
 
+    # Same bytes as the local default run (the session's full build) for every file made.
     assert all((cluster / target).is_file() for target in targets)
-    assert tree_differences(local, cluster) == []
+    local = made_files(built)
+    made = made_files(cluster)
+    assert set(made) <= set(local), f"only in the SLURM run: {sorted(set(made) - set(local))}"
+    differ = [rel for rel, path in made.items() if not filecmp.cmp(path, local[rel], shallow=False)]
+    assert differ == [], f"SLURM and local runs differ: {differ}"
+
+
+def _smallest_sweep(profile: str) -> str:
+    """The sweep of a profile with the fewest FLOPs in all: the quickest timing job."""
+    grids = load_resource(ROOT, "sweeps")["profiles"][profile]["grids"]
+    return min(grids, key=lambda name: sum(p["flops"] for p in sweep_points(name, grids[name])))
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 @pytest.mark.slow
@@ -259,43 +264,39 @@ def test_quick_sweep_on_slurm_takes_one_gpu_per_timing_job(slurm, project):
         "sweeps={device: cpu}",
         "cluster={gpu_partition: gpu, gpu_model: fake}",
     ]
+    # The folder this machine's data goes to, as the workflow names it when it loads (the
+    # machine's CPU: it need not be the one that measured the committed data).
+    settings = yaml.safe_load((project / "config.yaml").read_text())["sweeps"]
+    dataset = resolve_target({**settings, "device": "cpu"}, "quick").dataset
+    timings = project / "data" / "raw" / "timings"
+    shutil.rmtree(timings / dataset, ignore_errors=True)  # measure afresh (committed or not)
+    others = _tree(timings)
+    # The device facts and the quickest sweep of the profile: two timing jobs, one at a time
+    # (timing_slot), each re-parsing the workflow on its node.
+    targets = [f"data/raw/timings/{dataset}/device.yaml",
+               f"data/raw/timings/{dataset}/{_smallest_sweep('quick')}.csv"]
+    returncode, output = run_on_slurm(project, *targets, *config)  # targets before --config
+    assert returncode == 0, output
+    jobs = submitted_jobs(output)
     timing = timing_rules()
-    # device facts and one sweep of the quick profile: two timing jobs (the rest only costs time)
-    planned = outputs_by_rule(project, *config)
-    measured = sorted(p for p, rule in planned.items() if rule in timing and "/timings/" in p)
-    facts = [p for p in measured if p.endswith("/device.yaml")]
-    sweeps = [p for p in measured if p.endswith(".csv")]
-    assert facts and sweeps, f"sweep_profile=quick plans no timing job: {planned}"
-    shutil.rmtree(project / Path(facts[0]).parent, ignore_errors=True)  # measure afresh
-    # One sweep first, then the device facts: a device.yaml without any <sweep>.csv next to it
-    # makes the workflow refuse to load (alpha.smk validates data/raw/timings at parse time), and
-    # on SLURM every job parses the workflow again.
-    jobs = {}
-    for target in (sweeps[0], facts[0]):
-        returncode, output = run_on_slurm(project, target, *config)  # targets before --config
-        assert returncode == 0, output
-        jobs |= submitted_jobs(output)
+    assert sorted(jobs.values()) == ["device_facts", "sweep"], output
     accounting = sacct_jobs(list(jobs))
-    timing_jobs = [jobid for jobid, rule in jobs.items() if rule in timing]
-    assert timing_jobs, f"no timing job went through SLURM:\n{output}"
     for jobid, rule in jobs.items():
         state, partition, tres = accounting[jobid]
-        assert state == "COMPLETED", (rule, jobid, state)
-        if rule in timing:  # exactly one GPU, of the configured model, on the GPU partition
-            assert partition == "gpu" and "gres/gpu=1" in tres, (rule, partition, tres)
-            assert "gres/gpu:fake=1" in tres, (rule, tres)
-        else:
-            assert partition == "debug" and "gres/gpu" not in tres, (rule, partition, tres)
+        assert rule in timing and state == "COMPLETED", (rule, jobid, state)
+        # exactly one GPU, of the configured model, on the GPU partition
+        assert partition == "gpu" and "gres/gpu=1" in tres, (rule, partition, tres)
+        assert "gres/gpu:fake=1" in tres, (rule, tres)
 
-    # the data lands under its own device_id, and device.yaml says which node measured it
-    device_files = list((project / "data" / "raw" / "timings").glob("*-quick/device.yaml"))
-    assert len(device_files) == 1, device_files
-    device = yaml.safe_load(device_files[0].read_text(encoding="utf-8"))
-    assert device["device_id"] == device_files[0].parent.name
-    assert device["device_type"] == "cpu"
+    # the data lands under its own device_id, and device.yaml says which node measured it;
+    # nothing else under data/raw/timings changed
+    folder = timings / dataset
+    assert sorted(p.name for p in folder.glob("*.csv")) == [Path(targets[1]).name]
+    device = yaml.safe_load((folder / "device.yaml").read_text(encoding="utf-8"))
+    assert device["device_id"] == dataset and device["device_type"] == "cpu", device
     assert device["host"] == socket.gethostname(), device
     assert device["slurm_job_id"] and device["slurm_node"], device
-    assert list(device_files[0].parent.glob("*.csv")), "no timing CSV next to device.yaml"
+    assert {k: v for k, v in _tree(timings).items() if not k.startswith(f"{dataset}/")} == others
 
 
 @pytest.mark.slow

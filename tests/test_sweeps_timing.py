@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -15,7 +14,7 @@ import pytest
 import yaml
 
 from greenflops.io.tables import TableValidationError
-from greenflops.timing.contract import TIMING_COLUMNS
+from greenflops.timing.contract import TIMING_COLUMNS, point_key
 from greenflops.timing.datasets import find_datasets, inventory, read_device, read_timings
 from greenflops.timing.device import (
     DeviceMismatchError,
@@ -114,7 +113,7 @@ def test_contract_good_file_validates(cpu, tmp_path):
     (lambda f: f.assign(time_ms=-1.0), "time_ms"),
     (lambda f: f.assign(op="matmul"), "op"),
     (lambda f: f.drop(columns=["runs"]), "runs"),
-    (lambda f: pd.concat([f, f.iloc[[0]]]), "sweep/op/batch/c_in/c_out/h/w/k_h/k_w/stride/padding/dtype"),
+    (lambda f: pd.concat([f, f.iloc[[0]]]), "sweep/op/batch/c_in/c_out/h/w/k_h/k_w/stride/padding/groups/dtype"),
 ])
 def test_contract_bad_files_name_line_and_column(cpu, tmp_path, change, column):
     csv = _write_dataset(tmp_path / "cpu-some-1thread", cpu)
@@ -157,6 +156,14 @@ def test_device_ids(cpu):
     check_device(cpu, 2, hardware_id(cpu, 2))
 
 
+def test_gpu_id_comes_from_the_gpu_name(monkeypatch):
+    """No GPU needed: torch's name of the CUDA device is faked (the id is its slug)."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA H100 80GB HBM3")
+    assert hardware_id(torch.device("cuda", 0)) == "cuda-nvidia-h100-80gb-hbm3"
+
+
 def test_explicit_device_id_needs_no_detection():
     cfg = {"device": "auto", "device_id": "cuda-nvidia-h100-80gb-hbm3", "threads": 4,
            "dtype": "tf32", "channels_last": False}
@@ -197,22 +204,21 @@ def test_resume_after_sigkill_keeps_points_and_never_duplicates(tmp_path):
     # A write torn by the kill: half a line at the end of the partial file.
     with open(partial, "a", encoding="utf-8") as handle:
         handle.write('{"key": ["dense_batch", "linear", 99')
+    assert read_partial(partial) == before, "the torn last line was not skipped"
     subprocess.run([sys.executable, "-c", _KILL_SCRIPT, str(tmp_path), "0"], env=env, check=True)
     frame = read_timings(tmp_path / "dense_batch.csv", TIMINGS_SCHEMA)  # checks the key is unique
     assert len(frame) == 20
     assert sorted(zip(frame["c_in"], frame["batch"])) == [
         (d, b) for d in (8, 16) for b in range(1, 11)]
     # The points measured before the kill were kept, not measured again.
-    kept = {tuple(r["key"]): r["row"]["time_ms"] for r in before}
-    for row in frame.to_dict("records"):
-        key = ("dense_batch", "linear", row["batch"], row["c_in"], row["c_out"], 1, 1, 1, 1, 1,
-               0, "float32")
-        if key in kept:
-            assert row["time_ms"] == pytest.approx(kept[key])
+    kept = {tuple(map(str, r["key"])): r["row"]["time_ms"] for r in before}
+    rows = {tuple(map(str, point_key(row))): row["time_ms"] for row in frame.to_dict("records")}
+    assert set(kept) <= set(rows), "a point measured before the kill is missing"
+    for key, time_ms in kept.items():
+        assert rows[key] == pytest.approx(time_ms), "a point measured before the kill changed"
     meta = yaml.safe_load((tmp_path / "dense_batch.meta.yaml").read_text())
     assert meta["resumed_points"] == len(before) and meta["measured"] == 20
     assert not partial.exists()
-    assert json.dumps  # the partial file is JSON lines (read_partial)
 
 
 def test_fill_is_uniform_random_without_zeros_or_nans():

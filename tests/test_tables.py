@@ -1,4 +1,5 @@
-"""The curated tables: row counts, schema validation, and errors that name file, line and column."""
+"""The curated tables: row counts, schema validation, and errors that name file, line and column.
+(The same errors through the workflow's load and Snakemake: tests/test_reliability_bad_input.py.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_snakemake
+from conftest import ROOT
 from greenflops.io.tables import TableValidationError, read_table
 
 TABLES = ROOT / "data" / "raw" / "tables"
@@ -118,21 +119,3 @@ def test_unknown_column_is_rejected(tmp_path):
     bad.write_text("\n".join(text) + "\n", encoding="utf-8")
     with pytest.raises(TableValidationError, match=r"line 1, column 'gflops_per_watt': unknown"):
         read_table(bad, schema("gpus"))
-
-
-@pytest.mark.slow
-def test_workflow_stops_on_bad_table_before_writing_anything(project):
-    # A non-numeric TDP on data line 4 (file line 5) of gpus.csv.
-    path = project / "data" / "raw" / "tables" / "gpus.csv"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    cells = lines[4].split(",")
-    cells[3] = "lots"
-    lines[4] = ",".join(cells)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    proc = run_snakemake(project, "--cores", "1")
-    assert proc.returncode != 0
-    output = proc.stdout + proc.stderr
-    assert "data/raw/tables/gpus.csv, line 5, column 'watts_tdp'" in output
-    assert "'lots' is not an integer" in output
-    assert not any((project / "data" / "processed").rglob("*.csv"))
-    assert not any((project / "figures").rglob("*.*"))

@@ -73,15 +73,22 @@ def conv2d_flops(
     stride: int = 1,
     padding: int | str = "same",
     batch: int = 1,
+    groups: int = 1,
 ) -> int:
-    """FLOPs of a 2-D convolution, eq. 4: ``2·K_h·K_w·C_in·H_out·W_out·C_out`` (times ``batch``).
+    """FLOPs of a 2-D convolution, eq. 4: ``2·K_h·K_w·(C_in/groups)·H_out·W_out·C_out`` (times
+    ``batch``).
 
     ``h``/``w`` are the *input* spatial sizes. ``padding`` is an int (both sides, both axes) or
     ``"same"`` (stride 1 only: output size = input size, as in the paper's experiments).
+    ``groups`` splits the channels into groups convolved separately: each output channel reads
+    ``C_in / groups`` input channels (``groups = C_in``: a depthwise convolution, ``2·K·H_out·
+    W_out·C_out`` FLOPs); both channel counts must be divisible by it.
     """
     k_w = k_h if k_w is None else k_w
-    for name, value in (("c_in", c_in), ("c_out", c_out), ("batch", batch)):
+    for name, value in (("c_in", c_in), ("c_out", c_out), ("batch", batch), ("groups", groups)):
         _positive(name, value)
+    if c_in % groups or c_out % groups:
+        raise ValueError(f"groups {groups} does not divide c_in {c_in} and c_out {c_out}")
     if padding == "same":
         if stride != 1:
             raise ValueError("padding='same' is defined here for stride 1 only")
@@ -93,4 +100,4 @@ def conv2d_flops(
     else:
         h_out = conv2d_output_size(h, k_h, stride, int(padding))
         w_out = conv2d_output_size(w, k_w, stride, int(padding))
-    return FLOPS_PER_MAC * k_h * k_w * c_in * h_out * w_out * c_out * batch
+    return FLOPS_PER_MAC * k_h * k_w * (c_in // groups) * h_out * w_out * c_out * batch

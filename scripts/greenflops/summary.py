@@ -19,6 +19,7 @@ __all__ = [
     "fidelity_section",
     "networks_section",
     "trends2025_section",
+    "torchvision_section",
     "trends_section",
 ]
 
@@ -124,3 +125,25 @@ def networks_section(tables: Mapping[str, pd.DataFrame]) -> str:
     return ("## Whole networks: predicted from their layers vs measured (MAPE %)\n\n"
             + to_markdown(frame, fmt)
             + "\nPer network: `data/processed/alpha/<device>/model_validation.md`.\n")
+
+
+#: Methods quoted for the torchvision networks (greenflops.networks.validation), in order.
+TORCHVISION_METHODS = ("flops", "flops_lono", "combo", "combo_lono")
+
+
+def torchvision_section(table: pd.DataFrame) -> str:
+    """Per device: MAPE over the measured torchvision networks of plain FLOPs and of the
+    recommended combination (figures/networks/pred_vs_measured.csv)."""
+    rows = []
+    for device_id, sub in table.groupby("device_id", sort=True):
+        mape = sub.groupby("method")["ape_pct"].mean()
+        rows.append({"device": device_id, "networks": int(sub["network"].nunique()),
+                     "rows": int(len(sub[sub["method"] == sub["method"].iloc[0]])),
+                     **{m: mape.get(m) for m in TORCHVISION_METHODS}})
+    frame = pd.DataFrame(rows, columns=["device", "networks", "rows", *TORCHVISION_METHODS])
+    fmt = {m: ".1f" for m in TORCHVISION_METHODS}
+    return ("## Whole torchvision networks: predicted op by op vs measured (MAPE %)\n\n"
+            + (to_markdown(frame, fmt) if len(frame) else "No device has measured networks.\n")
+            + "\ncombo_lono is the recommended combination (the device's model, op costs and a "
+            "whole-network correction fitted leave-one-network-out); per network and every "
+            "method: `figures/networks/pred_vs_measured.md`.\n")

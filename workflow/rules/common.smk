@@ -11,6 +11,8 @@ from glue.imports import PLAN_CACHE
 from glue.inputs import load_inputs
 from glue.report_pages import (
     ALPHA_CATEGORY,
+    NETWORKS_CATEGORY,
+    SUMMARY_CATEGORY,
     TRENDS2025_CATEGORY,
     TRENDS2025_PAGES,
     TRENDS_CATEGORY,
@@ -148,7 +150,7 @@ def alpha_figure_outputs(device_id: str, figures: list) -> dict:
     return outputs
 
 
-def figure_index_sections(devices: dict) -> dict:
+def figure_index_sections(devices: dict, folders: dict) -> dict:
     """The figures of figures/index.md by section: file, caption file (and device)."""
     trends = [
         {
@@ -162,6 +164,7 @@ def figure_index_sections(devices: dict) -> dict:
             "file": f"figures/alpha/{device_id}/{fig}.png",
             "caption": f"workflow/report/alpha/{fig}.rst",
             "device": device_id,
+            "folder": folders[device_id],
         }
         for device_id, device in devices.items()
         for fig in device_figures(device, ALPHA_FIGURES)

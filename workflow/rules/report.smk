@@ -30,12 +30,13 @@ rule summary:
             for d, info in ALPHA_DEVICES.items()
             if info["networks"]
         ],
+        torchvision=rules.networks_validation.output.csv,
         library=code("summary"),
     output:
         report(
             "figures/tables/summary.md",
             caption="../report/summary.rst",
-            category="Summary",
+            category=SUMMARY_CATEGORY,
             labels={"table": "What this run found"},
         ),
     log:
@@ -80,7 +81,9 @@ rule figure_index:
         captions=sorted(
             {
                 e["caption"]
-                for entries in figure_index_sections(ALPHA_DEVICES).values()
+                for entries in figure_index_sections(
+                    ALPHA_DEVICES, ALPHA_FOLDERS
+                ).values()
                 for e in entries
             }
         ),
@@ -92,7 +95,7 @@ rule figure_index:
     conda:
         "../../environment.yml"
     params:
-        sections=figure_index_sections(ALPHA_DEVICES),
+        sections=figure_index_sections(ALPHA_DEVICES, ALPHA_FOLDERS),
     message:
         "Index of the figures with their captions: figures/index.md"
     script:

@@ -25,7 +25,8 @@ SWEEP_TARGET = INPUTS.sweep_target
 if SWEEP_TARGET:
     SWEEP_GRIDS = SWEEP_PROFILES[SWEEP_PROFILE]["grids"]
     SWEEP_DATASET = SWEEP_TARGET.dataset
-    # What a sweep job needs (not the other profiles, so editing them does not touch its params).
+    # What a sweep job needs (not the other profiles, nor this profile's grids, op grids and
+    # network settings, so editing them does not touch its params).
     _profile = SWEEP_PROFILES[SWEEP_PROFILE]
     SWEEP_PARAMS = {
         "target": asdict(SWEEP_TARGET),
@@ -33,12 +34,17 @@ if SWEEP_TARGET:
         "settings": {k: v for k, v in config["sweeps"].items() if k != "profiles"}
         | {
             "profiles": {
-                SWEEP_PROFILE: {k: v for k, v in _profile.items() if k != "grids"}
+                SWEEP_PROFILE: {
+                    k: v for k, v in _profile.items() if k in ("timing", "timing_cuda")
+                }
             }
         },
     }
+    OP_GRIDS = _profile.get("op_grids", {})
+    NETWORK_TIMING = _profile.get("networks")
 else:
     SWEEP_TARGET, SWEEP_GRIDS, SWEEP_DATASET, SWEEP_PARAMS = None, {}, None, {}
+    OP_GRIDS, NETWORK_TIMING = {}, None
 
 
 # Timing files this run measures (none unless sweep_profile is set), and per dataset its
@@ -206,4 +212,108 @@ rule timings_inventory:
         "../../scripts/timings_inventory.py"
 
 
-TARGETS["sweeps"] = [*SWEEP_OUTPUTS, *NETWORK_OUTPUTS, *rules.timings_inventory.output]
+# Beyond the paper (docs/networks.md): op sweeps (activations, normalisation, pooling, ...) into
+# data/raw/timings/<device_id>/ops/<sweep>.csv, and whole torchvision networks (config
+# networks.architectures, at the profile's `networks.batches`) into .../networks/<network>.csv:
+# the same harness, device check and timing slot as the sweeps; CPU and GPU (the dataset's
+# dtype; NVML energy per forward pass on NVIDIA GPUs).
+NETWORK_NAMES = config["networks"]["architectures"]
+OP_SWEEP_OUTPUTS = (
+    [f"{TIMINGS_ROOT}/{SWEEP_DATASET}/ops/{name}.csv" for name in OP_GRIDS]
+    if SWEEP_DATASET
+    else []
+)
+NETWORK_TIMING_OUTPUTS = (
+    [f"{TIMINGS_ROOT}/{SWEEP_DATASET}/networks/{net}.csv" for net in NETWORK_NAMES]
+    if SWEEP_DATASET and NETWORK_TIMING
+    else []
+)
+_OP_SWEEP_RE = "|".join(map(re.escape, OP_GRIDS)) if OP_GRIDS else "(?!)"
+_NETWORK_RE = "|".join(map(re.escape, NETWORK_NAMES)) if NETWORK_TIMING else "(?!)"
+
+
+rule op_sweep:
+    output:
+        csv="data/raw/timings/{dataset}/ops/{sweep}.csv",
+        meta="data/raw/timings/{dataset}/ops/{sweep}.meta.yaml",
+    log:
+        "logs/sweeps/op_sweep_{dataset}_{sweep}.log",
+    benchmark:
+        "logs/benchmarks/op_sweep_{dataset}_{sweep}.tsv"
+    wildcard_constraints:
+        dataset=_SWEEP_DATASET_RE,
+        sweep=_OP_SWEEP_RE,
+    conda:
+        "../../environment.yml"
+    threads: SWEEP_TARGET.threads if SWEEP_TARGET else 1
+    resources:
+        timing_slot=1,
+    params:
+        python=PYTHON,
+        profile=SWEEP_PROFILE,
+        job=lambda wildcards, output, threads: json.dumps(
+            {
+                "run": SWEEP_PARAMS,
+                "dataset": wildcards.dataset,
+                "sweep": wildcards.sweep,
+                "grid": OP_GRIDS[wildcards.sweep],
+                "csv": output.csv,
+                "meta": output.meta,
+                "log": f"logs/sweeps/op_sweep_{wildcards.dataset}_{wildcards.sweep}.log",
+                "threads": threads,
+                "schema": "workflow/schemas/op_timings.schema.yaml",
+            }
+        ),
+    message:
+        "Op sweep {wildcards.sweep} on {wildcards.dataset} (profile {params.profile})"
+    shell:
+        "PYTHONPATH=scripts {params.python} scripts/op_sweep.py {params.job:q}"
+
+
+rule network_timing:
+    output:
+        csv="data/raw/timings/{dataset}/networks/{network}.csv",
+        meta="data/raw/timings/{dataset}/networks/{network}.meta.yaml",
+    log:
+        "logs/sweeps/network_timing_{dataset}_{network}.log",
+    benchmark:
+        "logs/benchmarks/network_timing_{dataset}_{network}.tsv"
+    wildcard_constraints:
+        dataset=_SWEEP_DATASET_RE,
+        network=_NETWORK_RE,
+    conda:
+        "../../environment.yml"
+    threads: SWEEP_TARGET.threads if SWEEP_TARGET else 1
+    resources:
+        timing_slot=1,
+    params:
+        python=PYTHON,
+        profile=SWEEP_PROFILE,
+        job=lambda wildcards, output, threads: json.dumps(
+            {
+                "run": SWEEP_PARAMS,
+                "dataset": wildcards.dataset,
+                "network": wildcards.network,
+                "batches": NETWORK_TIMING["batches"],
+                "timing": {k: v for k, v in NETWORK_TIMING.items() if k != "batches"},
+                "registry": "workflow/resources/networks.yaml",
+                "csv": output.csv,
+                "meta": output.meta,
+                "log": f"logs/sweeps/network_timing_{wildcards.dataset}_{wildcards.network}.log",
+                "threads": threads,
+                "schema": "workflow/schemas/network_timings.schema.yaml",
+            }
+        ),
+    message:
+        "Whole network {wildcards.network} on {wildcards.dataset} (profile {params.profile})"
+    shell:
+        "PYTHONPATH=scripts {params.python} scripts/network_timing.py {params.job:q}"
+
+
+TARGETS["sweeps"] = [
+    *SWEEP_OUTPUTS,
+    *NETWORK_OUTPUTS,
+    *OP_SWEEP_OUTPUTS,
+    *NETWORK_TIMING_OUTPUTS,
+    *rules.timings_inventory.output,
+]

@@ -14,7 +14,7 @@ from greenflops.alpha.validation import DeviceFit, best_model
 from greenflops.io.outputs import yaml_number as _num
 from greenflops.io.render import to_markdown
 
-__all__ = ["fit_markdown", "params_document"]
+__all__ = ["device_time_model", "fit_markdown", "fitted_params", "params_document"]
 
 
 def params_document(
@@ -222,3 +222,20 @@ def fit_markdown(device_id: str, params: Mapping[str, Any],
     head, _, body = table.partition("\n\n")
     return (f"{head}\n\n{intro}\n\n{body}\nData: {data_folder} ; fits: "
             f"data/processed/alpha/{device_id}/params.yaml and fit_report.csv.\n")
+
+
+def device_time_model(params: Mapping[str, Any]) -> str | None:
+    """The time model to use on a device, read from its ``params.yaml``: ``recommended_model``
+    where the fit names one (chosen on out-of-sample error), else ``best_alpha_model``; None
+    when neither is there. Every reader of "the device's model" goes through here."""
+    return params.get("recommended_model") or params.get("best_alpha_model") or None
+
+
+def fitted_params(params: Mapping[str, Any], model: str) -> dict[str, float] | None:
+    """Every parameter of ``model`` in a ``params.yaml`` (fitted and fixed), or None when the
+    model was not fitted there (skipped, or not asked for)."""
+    entry = (params.get("models") or {}).get(model) or {}
+    if "parameters" not in entry:
+        return None
+    return {**get_model(model).fixed,
+            **{k: float(v["value"]) for k, v in entry["parameters"].items()}}

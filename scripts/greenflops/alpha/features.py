@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 
 from greenflops.alpha.device_facts import DeviceFacts
-from greenflops.timing.contract import DTYPES
+from greenflops.timing.contract import COLUMN_DEFAULTS, DTYPES
 
-__all__ = ["ARRAYS", "Features", "features_from_frame"]
+__all__ = ["ARRAYS", "GROUPED_NOTE", "Features", "features_from_frame", "split_grouped"]
 
 #: The per-row arrays of :class:`Features` (what :meth:`Features.subset` cuts).
-ARRAYS = ("flops", "s", "k_area", "c_in", "c_out", "bytes_moved", "dtype", "batch", "h", "w",
-          "k_h", "k_w", "stride", "is_conv", "h_out", "w_out", "elem_bytes", "bytes_read")
+ARRAYS = ("flops", "s", "k_area", "c_in", "c_out", "bytes_moved", "dtype", "groups", "batch",
+          "h", "w", "k_h", "k_w", "stride", "is_conv", "h_out", "w_out", "elem_bytes",
+          "bytes_read")
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Features:
     """What the time models see of each timed layer (one entry per timing row).
 
     ``s`` is also the implicit GEMM's ``M`` (output positions), ``c_out`` its ``N`` and
-    ``c_in · k_area`` its ``K`` (:mod:`greenflops.alpha.kernels`). ``device`` holds the device
+    ``c_red = C_in / groups · k_area`` its ``K`` (:mod:`greenflops.alpha.kernels`). ``device`` holds the device
     facts the GPU models use. Derived per-row data that is costly to build (kernel candidates)
     is computed once on the features a fit starts from and cut for each subset
     (:meth:`cached`), so validation folds do not rebuild it.
@@ -37,6 +38,7 @@ class Features:
     c_out: np.ndarray
     bytes_moved: np.ndarray  #: input + weights + output bytes of one call
     dtype: np.ndarray  #: dtype name of each row
+    groups: np.ndarray | None = None  #: convolution groups (None: 1 for every row)
     batch: np.ndarray | None = None
     h: np.ndarray | None = None
     w: np.ndarray | None = None
@@ -54,6 +56,13 @@ class Features:
     rows: np.ndarray | None = None  #: positions in the features these were cut from
     origin: Features | None = field(default=None, repr=False, compare=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def c_red(self) -> np.ndarray:
+        """Length of each output's reduction, ``C_in / groups · K_h · K_w`` (a GEMM's inner
+        size; 1 · K for a depthwise convolution)."""
+        groups = 1.0 if self.groups is None else self.groups
+        return self.c_in / groups * self.k_area
 
     def __len__(self) -> int:
         return len(self.flops)
@@ -93,10 +102,14 @@ def _out_size(size: np.ndarray, kernel: np.ndarray, stride: np.ndarray, padding:
 def features_from_frame(frame: pd.DataFrame, device: DeviceFacts | None = None) -> Features:
     """Features of timing rows in the contract format (``workflow/schemas/timings.schema.yaml``).
 
-    The contract's ``flops`` column is used as given, and ``S = FLOPs / (2·K_h·K_w·C_in·C_out)``
-    (= ``batch · H_out · W_out``) is read from it, so S follows the output-size convention of the
-    data ("same" output for even kernels, for example). ``device``: the facts of the device
-    (:func:`greenflops.alpha.device_facts.device_facts`), for the GPU models.
+    S is the number of output positions, ``batch · H_out · W_out``, whatever the groups: it is
+    read from the row's FLOPs as ``S = FLOPs · groups / (2·K_h·K_w·C_in·C_out)`` (eq. 4 with
+    ``C_in / groups`` inputs per output), so S follows the output-size convention of the data
+    ("same" output for even kernels, for example). A depthwise layer with 96 channels at 56×56
+    has S = 3136, not 3136 / 96. The optional ``groups`` column defaults to 1; bytes count the
+    weight as ``C_out · C_in / groups · K_h · K_w``.
+    ``device``: the facts of the device (:func:`greenflops.alpha.device_facts.device_facts`),
+    for the GPU models.
     """
     def col(name: str) -> np.ndarray:
         return frame[name].to_numpy(dtype=np.int64)
@@ -104,6 +117,10 @@ def features_from_frame(frame: pd.DataFrame, device: DeviceFacts | None = None) 
     batch, h, w = col("batch"), col("h"), col("w")
     k_h, k_w, stride, padding = col("k_h"), col("k_w"), col("stride"), col("padding")
     c_in, c_out = col("c_in"), col("c_out")
+    groups = (col("groups") if "groups" in frame.columns
+              else np.full(len(frame), COLUMN_DEFAULTS["groups"], dtype=np.int64))
+    if np.any(groups < 1) or np.any(c_in % groups) or np.any(c_out % groups):
+        raise ValueError("groups must be >= 1 and divide c_in and c_out")
     h_out = _out_size(h, k_h, stride, padding)
     w_out = _out_size(w, k_w, stride, padding)
     if np.any(h_out < 1) or np.any(w_out < 1):
@@ -113,14 +130,16 @@ def features_from_frame(frame: pd.DataFrame, device: DeviceFacts | None = None) 
     if unknown:
         raise ValueError(f"unknown dtype(s): {', '.join(unknown)}")
     elem = np.array([DTYPES[d].bytes for d in dtype], dtype=float)
-    n_elem = batch * c_in * h * w + c_out * c_in * k_h * k_w + batch * c_out * h_out * w_out
+    n_elem = (batch * c_in * h * w + c_out * (c_in // groups) * k_h * k_w
+              + batch * c_out * h_out * w_out)
     flops = frame["flops"].to_numpy(dtype=float)
-    # S from the FLOPs the row states (eq. 4: FLOPs = 2·K·C_in·C_out·S), so S follows whichever
-    # output-size convention the timings used ("same" output for even kernels, say).
-    s = np.maximum(np.round(flops / (2.0 * k_h * k_w * c_in * c_out)), 1.0)
+    # S from the FLOPs the row states (eq. 4: FLOPs = 2·K·(C_in/groups)·C_out·S), so S follows
+    # whichever output-size convention the timings used ("same" output for even kernels, say).
+    s = np.maximum(np.round(flops * groups / (2.0 * k_h * k_w * c_in * c_out)), 1.0)
     is_conv = (frame["op"].astype(str) == "conv2d").to_numpy()
     rows_read = np.minimum(1.0, k_h / np.maximum(stride, 1))
-    bytes_read = (batch * c_in * h * w * rows_read + c_out * c_in * k_h * k_w + s * c_out) * elem
+    bytes_read = (batch * c_in * h * w * rows_read + c_out * (c_in // groups) * k_h * k_w
+                  + s * c_out) * elem
     return Features(
         flops=flops,
         s=s,
@@ -129,7 +148,24 @@ def features_from_frame(frame: pd.DataFrame, device: DeviceFacts | None = None) 
         c_out=c_out.astype(float),
         bytes_moved=n_elem.astype(float) * elem,
         dtype=dtype,
+        groups=groups.astype(float),
         batch=batch, h=h, w=w, k_h=k_h, k_w=k_w, stride=stride, is_conv=is_conv,
         h_out=np.where(is_conv, h_out, 1), w_out=np.where(is_conv, w_out, 1),
         elem_bytes=elem, bytes_read=bytes_read.astype(float), device=device,
     )
+
+
+#: Why the conv/dense time models leave grouped convolutions out (params.yaml notes).
+GROUPED_NOTE = ("{n} grouped-convolution rows (groups > 1; sweeps {sweeps}) are left out of "
+                "these fits: a depthwise or grouped layer is bandwidth- and overhead-bound, not "
+                "the GEMM that the α form and FLOPs scales describe; greenflops.networks.costs "
+                "fits them (data/processed/networks/<device_id>/op_costs.yaml)")
+
+
+def split_grouped(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Timing rows split into dense ones (``groups`` 1, or no ``groups`` column) and grouped
+    convolutions (``groups`` > 1), each with its index reset."""
+    if "groups" not in frame.columns:
+        return frame.reset_index(drop=True), frame.iloc[0:0].reset_index(drop=True)
+    grouped = frame["groups"].to_numpy() > 1
+    return (frame[~grouped].reset_index(drop=True), frame[grouped].reset_index(drop=True))

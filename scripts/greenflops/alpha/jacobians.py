@@ -63,7 +63,7 @@ def jacobian_for(variant: str) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
             a = (1.0 - beta) * sk / x.s + beta
             body = body * a**gamma
         if use_eff:
-            c_red = x.c_in * x.k_area
+            c_red = x.c_red
             body = body * channel_efficiency(c_red, x.c_out, p["c_red_half"], p["c_out_half"])
         c0 = p.get("overhead_ms", 0.0)
         mem = p["ms_per_gb"] * x.bytes_moved / 1e9 if memory else np.zeros(n)
@@ -94,7 +94,7 @@ def jacobian_for(variant: str) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
             elif name == "sk_slope":
                 col = w_body * gamma * (1.0 - beta) * ln_k / (x.s * a)
             elif name in ("c_red_half", "c_out_half"):
-                axis = x.c_in * x.k_area if name == "c_red_half" else x.c_out
+                axis = x.c_red if name == "c_red_half" else x.c_out
                 r = p[name] / axis
                 col = w_body * r / (1.0 + r)
             else:

@@ -297,7 +297,7 @@ def _build_view(x, tiles: bool, conv_set: str, conv_rows: str) -> KernelView:
     n_sm = device.n_sm if device is not None else None
     cpu = device is not None and device.kind == "cpu"
     m, n = x.s.astype(np.int64), x.c_out.astype(np.int64)
-    k = (x.c_in * x.k_area).astype(np.int64)
+    k = np.round(x.c_red).astype(np.int64)
     kn = x.is_conv & (x.k_area > 1)
     blocks = None
     if tiles:

@@ -37,7 +37,7 @@ def shape_features(x: Any) -> np.ndarray:
     """Log-scaled layer-shape features (columns :data:`FEATURE_NAMES`) of
     :class:`~greenflops.alpha.features.Features` ``x``; the implicit GEMM's M, N, K included."""
     lg = np.log2
-    k = x.c_in * x.k_area
+    k = x.c_red
     return np.column_stack([
         lg(x.s), lg(x.c_out), lg(k), lg(x.flops), lg(x.bytes_read),
         lg(x.batch.astype(float)), lg(x.c_in), lg(x.c_out), lg((x.h * x.w).astype(float)),

@@ -86,7 +86,7 @@ def _alpha_predict(p, x, scale):
 
 
 def _alpha_ext_predict(p, x, scale):
-    eff = channel_efficiency(x.c_in * x.k_area, x.c_out, p["c_red_half"], p["c_out_half"])
+    eff = channel_efficiency(x.c_red, x.c_out, p["c_red_half"], p["c_out_half"])
     return p["overhead_ms"] + scale * eff * alpha_flops(x.flops, x.s, x.k_area, p) / 1e9
 
 

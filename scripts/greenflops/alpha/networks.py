@@ -100,7 +100,7 @@ def layer_table(module: Any, input_shape: Sequence[int]) -> pd.DataFrame:
     """One row per ``Conv2d`` / ``Linear`` call in a forward pass on zeros of ``input_shape``.
 
     Columns follow the timing contract (``op, batch, c_in, c_out, h, w, k_h, k_w, stride,
-    padding, dtype, flops``) plus ``layer`` (module name). Grouped convolutions count
+    padding, groups, dtype, flops``) plus ``layer`` (module name). Grouped convolutions count
     ``C_in / groups`` inputs per output. Raises if the hook total disagrees with
     ``torch.utils.flop_counter`` for these layers.
     """
@@ -123,12 +123,13 @@ def layer_table(module: Any, input_shape: Sequence[int]) -> pd.DataFrame:
                 flops = 2 * k_h * k_w * (c_in // mod.groups) * c_out * h_out * w_out * b
                 rows.append(dict(layer=name, op="conv2d", batch=b, c_in=c_in, c_out=c_out, h=h,
                                  w=w, k_h=k_h, k_w=k_w, stride=mod.stride[0],
-                                 padding=mod.padding[0], flops=flops))
+                                 padding=mod.padding[0], groups=mod.groups, flops=flops))
             else:
                 b = int(np.prod(x.shape[:-1]))
                 rows.append(dict(layer=name, op="linear", batch=b, c_in=mod.in_features,
                                  c_out=mod.out_features, h=1, w=1, k_h=1, k_w=1, stride=1,
-                                 padding=0, flops=2 * b * mod.in_features * mod.out_features))
+                                 padding=0, groups=1,
+                                 flops=2 * b * mod.in_features * mod.out_features))
         return record
 
     for name, mod in module.named_modules():

@@ -86,11 +86,35 @@ def _panel(ax, frame: pd.DataFrame, panel: Mapping[str, Any], model: str | None)
         ax.set_xscale("log")
     if measured["time_ms"].max() / measured["time_ms"].min() > 20:
         ax.set_yscale("log")
+    _quiet_minor_labels(ax)
     ax.set_xlabel(_AXIS_LABEL.get(x, x))
     ax.set_ylabel("time per call (ms)")
     ax.set_title(panel["sweep"], fontsize=9)
-    ax.grid(True, alpha=0.3, which="both")
+    ax.grid(True, alpha=0.3)
     ax.legend(fontsize=6, ncol=1 if len(order) < 8 else 2)
+
+
+def _quiet_minor_labels(ax) -> None:
+    """Log axes ticked at 1, 2 and 5 per decade with plain labels, and no minor ticks (by default
+    they draw eight per decade, and drawing them is most of a figure's drawing time)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    ax.minorticks_off()
+    for axis, scale, limits in ((ax.xaxis, ax.get_xscale(), ax.get_xlim()),
+                                (ax.yaxis, ax.get_yscale(), ax.get_ylim())):
+        if scale == "log":
+            decades = np.log10(max(limits) / min(limits))
+            subs = (1.0, 2.0, 5.0) if decades <= 3 else (1.0,)
+            axis.set_major_locator(LogLocator(base=10, subs=subs))
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+
+
+def _margins(fig, left: float = 0.7, right: float = 0.2, bottom: float = 0.55,
+             top: float = 0.45, wspace: float = 0.3, hspace: float = 0.3) -> None:
+    """Fixed margins in inches (a tight layout measures every text, which costs seconds)."""
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
+                        top=1 - top / height, wspace=wspace, hspace=hspace)
 
 
 def plot_paper_figure(predictions: pd.DataFrame, spec: Mapping[str, Any], model: str,
@@ -107,7 +131,7 @@ def plot_paper_figure(predictions: pd.DataFrame, spec: Mapping[str, Any], model:
         _panel(ax, predictions, panel, model if spec.get("predicted") else None)
     suffix = f" (dashed: {model})" if spec.get("predicted") and model else ""
     fig.suptitle(f"{spec['paper']} regenerated on {device_id}{suffix}", fontsize=10)
-    fig.tight_layout()
+    _margins(fig)
     return fig
 
 
@@ -126,17 +150,18 @@ def plot_pred_vs_measured(predictions: pd.DataFrame, report: pd.DataFrame, devic
     hi = float(both.max()) * 1.5
     sweeps = sorted(ins["sweep"].unique())
     cmap = plt.get_cmap("tab10")
+    color_of = {sweep: cmap(i % 10) for i, sweep in enumerate(sweeps)}
     for ax, model in zip(axes.flat, models):
         sub = ins[ins["model"] == model]
-        for i, sweep in enumerate(sweeps):
-            part = sub[sub["sweep"] == sweep]
-            ax.scatter(part["time_ms"], part["time_ms_pred"], s=6, color=cmap(i % 10),
-                       label=sweep)
+        # rasterized: thousands of markers as one image in the PDF (smaller, faster to write)
+        ax.scatter(sub["time_ms"], sub["time_ms_pred"], s=6,
+                   c=[color_of[s] for s in sub["sweep"]], rasterized=True)
         ax.plot([lo, hi], [lo, hi], "k-", lw=0.8)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
+        _quiet_minor_labels(ax)
         rep = report[report["model"] == model].set_index("scope")["mape_pct"]
         title = f"{model}\nMAPE in-sample {rep.get('in_sample', np.nan):.1f}%"
         title += f", LOSO {rep.get('loso', np.nan):.1f}%"
@@ -146,7 +171,10 @@ def plot_pred_vs_measured(predictions: pd.DataFrame, report: pd.DataFrame, devic
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(models):]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize=5, loc="upper left")
+    from matplotlib.lines import Line2D
+
+    axes.flat[0].legend(handles=[Line2D([], [], marker="o", ls="", ms=3, color=c, label=s)
+                                 for s, c in color_of.items()], fontsize=5, loc="upper left")
     fig.suptitle(f"Predicted vs measured time per call, {device_id}", fontsize=10)
-    fig.tight_layout()
+    _margins(fig, left=0.7, bottom=0.5, top=0.75, wspace=0.45, hspace=0.6)
     return fig

@@ -2,9 +2,10 @@
 
 A timing file ``data/raw/timings/<device_id>/<sweep>.csv`` has one row per timed layer; its
 columns, their order and its primary key are those of ``workflow/schemas/timings.schema.yaml``,
-read from there (the schema is the one place that defines them). :data:`DTYPES` is the one table
-of what each dtype label means: bytes per element, the torch dtype that times it, and the suffix
-it adds to a dataset's folder name.
+read from there (the schema is the one place that defines them), and so are the defaults of its
+optional columns (:data:`COLUMN_DEFAULTS`: ``groups`` absent means 1). :data:`DTYPES` is the one
+table of what each dtype label means: bytes per element, the torch dtype that times it, and the
+suffix it adds to a dataset's folder name.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import yaml
 
 __all__ = [
+    "COLUMN_DEFAULTS",
     "CONFIG_COLUMNS",
     "DTYPES",
     "KEY_COLUMNS",
@@ -24,6 +26,7 @@ __all__ = [
     "TIMING_COLUMNS",
     "DType",
     "point_key",
+    "with_defaults",
 ]
 
 #: The contract's schema (one row of a timing file).
@@ -43,6 +46,11 @@ TIMING_COLUMNS: tuple[str, ...] = tuple(_SCHEMA["properties"])
 KEY_COLUMNS: tuple[str, ...] = tuple(_SCHEMA["x-primary-key"])
 #: Configuration columns written by the grids: the key plus its FLOPs.
 CONFIG_COLUMNS: tuple[str, ...] = KEY_COLUMNS + ("flops",)
+#: Optional columns and the value their absence means (the schema's ``default``): a file
+#: measured before a column existed stays valid as it is.
+COLUMN_DEFAULTS: Mapping[str, Any] = {
+    name: prop["default"] for name, prop in _SCHEMA["properties"].items() if "default" in prop
+}
 
 
 @dataclass(frozen=True)
@@ -70,5 +78,19 @@ if set(DTYPES) != set(_SCHEMA["properties"]["dtype"]["enum"]):
 
 
 def point_key(point: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The primary key of a configuration: its :data:`KEY_COLUMNS` values, in order."""
-    return tuple(point[c] for c in KEY_COLUMNS)
+    """The primary key of a configuration: its :data:`KEY_COLUMNS` values, in order (an
+    optional column it lacks has its default)."""
+    return tuple(point[c] if c in point else COLUMN_DEFAULTS[c] for c in KEY_COLUMNS)
+
+
+def with_defaults(frame: Any) -> Any:
+    """``frame`` (timing rows) with every optional column it lacks added at its default, in the
+    contract's column order for the columns it has (a copy; the input is not changed)."""
+    missing = {c: v for c, v in COLUMN_DEFAULTS.items() if c not in frame.columns}
+    if not missing:
+        return frame
+    out = frame.copy()
+    for name, value in missing.items():
+        out[name] = value
+    order = [c for c in TIMING_COLUMNS if c in out.columns]
+    return out[order + [c for c in out.columns if c not in order]]

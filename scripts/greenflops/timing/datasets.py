@@ -29,6 +29,7 @@ from greenflops.io.tables import (
     read_table,
     row_lines,
 )
+from greenflops.timing.contract import COLUMN_DEFAULTS, with_defaults
 
 __all__ = [
     "expected_flops",
@@ -93,8 +94,12 @@ def expected_flops(row: dict[str, Any]) -> tuple[float, ...]:
 
     For a convolution, both the output size of the explicit ``padding`` and, at stride 1, the
     "same" output size (output = input, the sweeps' convention for even kernels) are accepted.
+    A grouped convolution (optional ``groups`` column, default 1) reads ``C_in / groups`` input
+    channels per output channel.
     """
-    b, ci, co = row["batch"], row["c_in"], row["c_out"]
+    b, co = row["batch"], row["c_out"]
+    groups = row.get("groups", COLUMN_DEFAULTS["groups"])
+    ci = row["c_in"] / groups
     if row["op"] == "linear":
         return (2.0 * b * ci * co,)
     kh, kw, s, p = row["k_h"], row["k_w"], row["stride"], row["padding"]
@@ -107,20 +112,28 @@ def expected_flops(row: dict[str, Any]) -> tuple[float, ...]:
 
 
 def read_timings(path: str | Path, schema: dict[str, Any] | str | Path) -> pd.DataFrame:
-    """Read and validate one timing CSV (schema, key, file name, FLOPs); errors name the line."""
+    """Read and validate one timing CSV (schema, key, file name, groups, FLOPs); errors name the
+    line. Optional columns the file lacks are added at their defaults (``groups`` = 1)."""
     path = Path(path)
     frame = read_table(path, schema)
     for line, row in zip(row_lines(frame), frame.to_dict("records")):
         if row["sweep"] != path.stem:
             raise TableValidationError(path, line, "sweep",
                                        f"{row['sweep']!r} does not match the file name {path.stem!r}")
+        groups = row.get("groups", COLUMN_DEFAULTS["groups"])
+        if row["c_in"] % groups or row["c_out"] % groups:
+            raise TableValidationError(
+                path, line, "groups",
+                f"{groups} does not divide c_in {row['c_in']} and c_out {row['c_out']}")
+        if row["op"] == "linear" and groups != 1:
+            raise TableValidationError(path, line, "groups", "a linear layer has groups 1")
         allowed = expected_flops(row)
         if not any(abs(row["flops"] - f) <= FLOPS_RTOL * f for f in allowed):
             raise TableValidationError(
                 path, line, "flops",
                 f"{row['flops']:.10g} is not the shape's FLOPs ({allowed[0]:.10g}; a multiply-add "
                 "counts as 2)")
-    return frame
+    return with_defaults(frame)
 
 
 def read_device(path: str | Path, schema: dict[str, Any] | str | Path) -> dict[str, Any]:

@@ -114,7 +114,7 @@ def device_name(device: Any) -> str:
     import torch
 
     if device.type == "cuda":
-        return torch.cuda.getdevice_name(device)
+        return torch.cuda.get_device_name(device)
     return cpu_model_name()  # MPS: the Apple chip's name ("Apple M2 Pro")
 
 

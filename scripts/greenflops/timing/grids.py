@@ -6,13 +6,16 @@ into a list of layer configurations, one dict per point, with the columns of the
 (``workflow/schemas/timings.schema.yaml``) up to ``flops`` and the FLOPs computed exactly with
 :mod:`greenflops.flops` (a multiply-add counts 2).
 
-Shape conventions (every choice the paper leaves open is documented in ``config.yaml``):
+Shape conventions (every choice the paper leaves open is documented in
+``workflow/resources/sweeps.yaml``):
 
 * Convolutions have stride 1 and "same" padding (output size = input size, paper Section 3).
   ``padding`` records ``(k - 1) // 2``, the padding of the top/left side; for an even kernel the
   bottom/right side gets one more, as in TensorFlow's and PyTorch's ``padding="same"``.
   FLOPs use the output size, which equals ``h × w``.
 * A dense layer is ``op = linear`` with ``h = w = k_h = k_w = stride = 1`` and ``padding = 0``.
+* ``groups`` is 1 except in families ``depthwise_conv`` and ``grouped_conv`` (beyond the paper),
+  whose padding is torchvision's ``(k - 1) // 2`` at any stride.
 * Axis values are either a list of integers or ``{from: a, to: b, step: s}`` (``b`` included).
 """
 
@@ -32,6 +35,7 @@ __all__ = [
     "SweepFamily",
     "axis_values",
     "conv_point",
+    "grouped_conv_point",
     "linear_point",
     "near_square",
     "sweep_lines",
@@ -48,8 +52,23 @@ def conv_point(sweep: str, c_in: int, c_out: int, h: int, w: int, k: int,
     return {
         "sweep": sweep, "op": "conv2d", "batch": int(batch), "c_in": int(c_in),
         "c_out": int(c_out), "h": int(h), "w": int(w), "k_h": int(k), "k_w": int(k),
-        "stride": 1, "padding": (int(k) - 1) // 2, "dtype": dtype,
+        "stride": 1, "padding": (int(k) - 1) // 2, "groups": 1, "dtype": dtype,
         "flops": conv2d_flops(c_in, c_out, h, w, k, k, stride=1, padding="same", batch=batch),
+    }
+
+
+def grouped_conv_point(sweep: str, c: int, hw: int, k: int, stride: int, group_width: int,
+                       dtype: str = "float32", batch: int = 1) -> dict[str, Any]:
+    """A grouped square-kernel convolution C → C on hw × hw with padding ``(k - 1) // 2`` (the
+    padding torchvision's depthwise and grouped layers use) and ``C / group_width`` groups
+    (``group_width`` 1: depthwise), with its eq.-4 FLOPs ``2·B·C·H_out·W_out·group_width·K²``."""
+    pad = (int(k) - 1) // 2
+    return {
+        "sweep": sweep, "op": "conv2d", "batch": int(batch), "c_in": int(c), "c_out": int(c),
+        "h": int(hw), "w": int(hw), "k_h": int(k), "k_w": int(k), "stride": int(stride),
+        "padding": pad, "groups": int(c) // int(group_width), "dtype": dtype,
+        "flops": conv2d_flops(c, c, hw, hw, k, k, stride=stride, padding=pad, batch=batch,
+                              groups=int(c) // int(group_width)),
     }
 
 
@@ -59,7 +78,7 @@ def linear_point(sweep: str, d_in: int, d_out: int, dtype: str = "float32",
     return {
         "sweep": sweep, "op": "linear", "batch": int(batch), "c_in": int(d_in),
         "c_out": int(d_out), "h": 1, "w": 1, "k_h": 1, "k_w": 1, "stride": 1, "padding": 0,
-        "dtype": dtype, "flops": dense_flops(d_in, d_out, batch=batch),
+        "groups": 1, "dtype": dtype, "flops": dense_flops(d_in, d_out, batch=batch),
     }
 
 
@@ -258,6 +277,51 @@ def _dense_batch(sweep: str, p: Mapping[str, Any], dtype: str) -> list[dict[str,
     return _cross(sweep, p, dtype, ("d", "batch"), build)
 
 
+def _grouped_points(sweep: str, p: Mapping[str, Any], dtype: str,
+                    widths: Sequence[int]) -> list[dict[str, Any]]:
+    where = f"sweep '{sweep}'"
+    values = {a: (_axis(p, a, where) if a in p else [1]) for a in ("batch", "stride")}
+    values.update({a: _axis(p, a, where) for a in ("k", "c", "hw")})
+    cap = _number(p, "max_elements", where) if "max_elements" in p else float(2**25)
+    points = []
+    for gw in widths:
+        for batch in values["batch"]:
+            for k in values["k"]:
+                for stride in values["stride"]:
+                    for c in values["c"]:
+                        for hw in values["hw"]:
+                            if c % gw or hw <= k // 2 or batch * c * hw * hw > cap:
+                                continue
+                            points.append(grouped_conv_point(sweep, c, hw, k, stride, gw, dtype,
+                                                             batch))
+    if not points:
+        raise SweepConfigError(f"{where}: no point is left (group_width must divide c; "
+                               "hw > k // 2; batch·c·hw² <= max_elements)")
+    return points
+
+
+def _depthwise_conv(sweep: str, p: Mapping[str, Any], dtype: str) -> list[dict[str, Any]]:
+    """Depthwise convolutions (beyond the paper: the layers of MobileNet, EfficientNet and
+    ConvNeXt): C → C channels, one per group, kernel ``k``, input hw × hw, ``stride`` (default
+    1) and ``batch`` (default 1), padding ``(k - 1) // 2``.
+
+    Points where the kernel's half exceeds the input (``hw <= k // 2``) or whose input
+    ``batch·C·hw²`` exceeds ``max_elements`` (default 2^25) are left out. Axis order, outermost
+    first: batch, k, stride, c, hw.
+    """
+    _check_keys(p, ("batch", "k", "stride", "c", "hw", "max_elements"), f"sweep '{sweep}'")
+    return _grouped_points(sweep, p, dtype, [1])
+
+
+def _grouped_conv(sweep: str, p: Mapping[str, Any], dtype: str) -> list[dict[str, Any]]:
+    """Grouped convolutions (beyond the paper: RegNet's and ResNeXt's 3×3 layers): as
+    ``depthwise_conv`` with ``group_width`` channels per group (outermost axis); points where
+    it does not divide C are left out."""
+    where = f"sweep '{sweep}'"
+    _check_keys(p, ("group_width", "batch", "k", "stride", "c", "hw", "max_elements"), where)
+    return _grouped_points(sweep, p, dtype, _axis(p, "group_width", where))
+
+
 @dataclass(frozen=True)
 class SweepFamily:
     """A sweep family: how its grid becomes configurations, and how its points form lines.
@@ -270,9 +334,10 @@ class SweepFamily:
     build: Callable[[str, Mapping[str, Any], str], list[dict[str, Any]]]
     x: str
     lines: tuple[str, ...]
+    paper: bool = True  #: an experiment of Asperti et al. (False: beyond the paper)
 
 
-#: Sweep families of the paper's experiments, by name.
+#: Sweep families, by name: the paper's experiments, then those beyond it (``paper=False``).
 FAMILIES: dict[str, SweepFamily] = {
     "dense_vs_conv": SweepFamily(_dense_vs_conv, "flops", ("op", "w", "h")),
     "k_vs_channels": SweepFamily(_k_vs_channels, "k_h", ("flops_level",)),
@@ -282,6 +347,11 @@ FAMILIES: dict[str, SweepFamily] = {
     "increasing_cout_k1": SweepFamily(_increasing_cout_k1, "c_out", ("h",)),
     "increasing_cin": SweepFamily(_increasing_cin, "c_in", ("k_h",)),
     "dense_batch": SweepFamily(_dense_batch, "batch", ("c_in", "c_out")),
+    # Beyond the paper: a line is one depthwise / grouped layer at growing input size.
+    "depthwise_conv": SweepFamily(_depthwise_conv, "h", ("c_in", "k_h", "stride", "batch"),
+                                  paper=False),
+    "grouped_conv": SweepFamily(_grouped_conv, "h", ("groups", "c_in", "k_h", "stride", "batch"),
+                                paper=False),
 }
 
 

@@ -18,7 +18,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,13 @@ import yaml
 
 from greenflops.io.outputs import atomic_write_text
 from greenflops.timing import harness
-from greenflops.timing.contract import CONFIG_COLUMNS, KEY_COLUMNS, TIMING_COLUMNS, point_key
+from greenflops.timing.contract import (
+    COLUMN_DEFAULTS,
+    CONFIG_COLUMNS,
+    KEY_COLUMNS,
+    TIMING_COLUMNS,
+    point_key,
+)
 from greenflops.timing.device import check_device, resolve_device
 from greenflops.timing.energy import nvml_handle
 from greenflops.timing.facts import default_memory_cap, node_facts
@@ -34,9 +40,12 @@ from greenflops.timing.harness import TimingSettings, prepare_backends
 from greenflops.timing.tensors import TensorPool, estimate_bytes, is_oom, layer_call
 
 __all__ = [
+    "TIMING_ROWS",
+    "RowContract",
     "read_partial",
     "run_sweep",
     "settings_from_config",
+    "significant",
     "start_timing_job",
     "time_point",
 ]
@@ -119,7 +128,7 @@ def time_point(point: Mapping[str, Any], device: Any, settings: TimingSettings,
             torch.cuda.empty_cache()
         return None, reason
     del call
-    row = {c: point[c] for c in CONFIG_COLUMNS}
+    row = {c: point[c] if c in point else COLUMN_DEFAULTS[c] for c in CONFIG_COLUMNS}
     row.update({
         "time_ms": _sig(result.median_s * 1e3),
         "time_ms_iqr": _sig(result.iqr_s * 1e3),
@@ -129,9 +138,12 @@ def time_point(point: Mapping[str, Any], device: Any, settings: TimingSettings,
     return row, None
 
 
-def _sig(value: float, digits: int = 6) -> float:
+def significant(value: float, digits: int = 6) -> float:
     """``value`` rounded to ``digits`` significant figures (timings are not more precise)."""
     return float(f"{value:.{digits - 1}e}")
+
+
+_sig = significant
 
 
 # --- resumable sweeps --------------------------------------------------------------------------
@@ -181,16 +193,37 @@ def _loadavg() -> list[float] | None:
         return None
 
 
+@dataclass(frozen=True)
+class RowContract:
+    """What :func:`run_sweep` writes: the columns of a row and its key, how a point is timed
+    (``time_fn(point, device, settings, energy_handle, pool) -> (row | None, reason | None)``)
+    and how it is described in the log."""
+
+    columns: tuple[str, ...]
+    key_columns: tuple[str, ...]
+    time_fn: Callable[..., tuple[dict[str, Any] | None, str | None]]
+    describe: Callable[[Mapping[str, Any]], str]
+
+    def key(self, point: Mapping[str, Any]) -> tuple[Any, ...]:
+        if self.key_columns == KEY_COLUMNS:
+            return point_key(point)
+        return tuple(point[c] for c in self.key_columns)
+
+
 def run_sweep(points: Sequence[Mapping[str, Any]], out_csv: str | Path, meta_path: str | Path,
               device: Any, settings: TimingSettings, run_info: Mapping[str, Any] | None = None,
               schema_path: str | Path | None = None,
-              on_point: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+              on_point: Callable[[int, int], None] | None = None,
+              contract: RowContract | None = None) -> dict[str, Any]:
     """Measure every configuration of a sweep, resumably, and write the CSV and its sidecar.
 
     ``points`` come from :func:`greenflops.timing.grids.sweep_points`. ``run_info`` is copied into the
     sidecar (profile, dataset id, settings...). With ``schema_path`` the rows are validated against
-    the contract before the CSV is written. Returns the sidecar's content.
+    the contract before the CSV is written. ``contract`` says what a row is (default
+    :data:`TIMING_ROWS`, the timing contract; the op sweep passes its own). Returns the
+    sidecar's content.
     """
+    contract = TIMING_ROWS if contract is None else contract
     import pandas as pd
     import torch
 
@@ -199,7 +232,7 @@ def run_sweep(points: Sequence[Mapping[str, Any]], out_csv: str | Path, meta_pat
     out_csv, meta_path = Path(out_csv), Path(meta_path)
     partial = out_csv.with_name(out_csv.stem + ".partial.jsonl")
     out_csv.parent.mkdir(parents=True, exist_ok=True)
-    keys = [point_key(p) for p in points]
+    keys = [contract.key(p) for p in points]
     if len(set(keys)) != len(keys):
         raise ValueError("duplicate configurations in the sweep's grid")
     wanted = set(keys)
@@ -221,39 +254,39 @@ def run_sweep(points: Sequence[Mapping[str, Any]], out_csv: str | Path, meta_pat
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
     todo = [(k, p) for k, p in zip(keys, points) if k not in done]
-    flops_todo = sum(float(p["flops"]) for _, p in todo)
+    flops_todo = sum(float(p.get("flops", 0.0)) for _, p in todo)
     flops_done = 0.0
     timed = 0.0  # Σ median × runs over the points timed in this run
     pool = TensorPool()
     with open(partial, "a", encoding="utf-8") as handle_out:
         for i, (key, point) in enumerate(todo, start=1):
-            row, reason = time_point(point, device, settings, handle, pool)
+            row, reason = contract.time_fn(point, device, settings, handle, pool)
             record: dict[str, Any] = {"key": list(key)}
             if row is None:
                 record["skipped"] = reason
-                log.warning("skipped %s: %s", _describe(point), reason)
+                log.warning("skipped %s: %s", contract.describe(point), reason)
             else:
                 record["row"] = row
                 timed += row["time_ms"] / 1e3 * row["runs"]
             _append_line(handle_out, record)
             done[key] = record
-            flops_done += float(point["flops"])
+            flops_done += float(point.get("flops", 0.0))
             spent = time.perf_counter() - t0
             # Time left, from the points and from the FLOPs still to time: the larger estimate.
             left = max(spent / i * (len(todo) - i),
                        spent / max(flops_done, 1.0) * (flops_todo - flops_done))
             time_txt = f"{row['time_ms']:.4g} ms" if row else "skipped"
             log.info("%s: %s -> %s | %d/%d points, elapsed %s, about %s left",
-                     point["sweep"], _describe(point), time_txt, resumed + i, len(keys),
+                     point["sweep"], contract.describe(point), time_txt, resumed + i, len(keys),
                      _fmt_duration(spent), _fmt_duration(left))
             if on_point is not None:
                 on_point(resumed + i, len(keys))
     pool.clear()
     wall = time.perf_counter() - t0
     rows = [done[k]["row"] for k in keys if "row" in done[k]]
-    skipped = [dict(zip(KEY_COLUMNS, k), reason=done[k]["skipped"]) for k in keys
+    skipped = [dict(zip(contract.key_columns, k), reason=done[k]["skipped"]) for k in keys
                if "skipped" in done[k]]
-    frame = pd.DataFrame(rows, columns=list(TIMING_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(contract.columns))
     if schema_path is not None:
         from greenflops.io.tables import load_schema, validate_records
 
@@ -289,5 +322,12 @@ def run_sweep(points: Sequence[Mapping[str, Any]], out_csv: str | Path, meta_pat
 def _describe(point: Mapping[str, Any]) -> str:
     if point["op"] == "linear":
         return f"linear {point['c_in']}x{point['c_out']} batch {point['batch']}"
+    groups = point.get("groups", 1)
     return (f"conv2d {point['c_in']}->{point['c_out']} {point['h']}x{point['w']} "
-            f"k{point['k_h']}x{point['k_w']} batch {point['batch']}")
+            f"k{point['k_h']}x{point['k_w']} batch {point['batch']}"
+            + (f" stride {point['stride']}" if point["stride"] != 1 else "")
+            + (f" groups {groups}" if groups != 1 else ""))
+
+
+#: The timing contract's rows: conv and dense layers (workflow/schemas/timings.schema.yaml).
+TIMING_ROWS = RowContract(TIMING_COLUMNS, KEY_COLUMNS, time_point, _describe)

@@ -28,7 +28,7 @@ def estimate_bytes(point: Mapping[str, Any], channels_last: bool = False) -> int
     if point["op"] == "linear":
         count = b * ci + b * co + ci * co + co
     else:
-        count = b * ci * h * w + b * co * h * w + co * ci * kh * kw + co
+        count = b * ci * h * w + b * co * h * w + co * (ci // point.get("groups", 1)) * kh * kw + co
         if kh % 2 == 0 or kw % 2 == 0:
             count += b * ci * (h + kh) * (w + kw)
         if channels_last:
@@ -115,15 +115,16 @@ def layer_call(point: Mapping[str, Any], device: Any, settings: TimingSettings,
         x, weight, bias = t["x"], t["weight"], t["bias"]
         return lambda: F.linear(x, weight, bias)
     kh, kw = point["k_h"], point["k_w"]
-    t = pool.take({"x": (b, ci, point["h"], point["w"]), "weight": (co, ci, kh, kw),
+    groups = int(point.get("groups", 1))
+    t = pool.take({"x": (b, ci, point["h"], point["w"]), "weight": (co, ci // groups, kh, kw),
                    "bias": (co,)}, device, tdtype,
                   channels_last=("x", "weight") if settings.channels_last else ())
     x, weight, bias = t["x"], t["weight"], t["bias"]
     stride = point["stride"]
     padding: Any = "same" if (kh % 2 == 0 or kw % 2 == 0) else (kh // 2, kw // 2)
-    if stride != 1:
+    if stride != 1 or groups != 1:
         padding = point["padding"]
-    return lambda: F.conv2d(x, weight, bias, stride=stride, padding=padding)
+    return lambda: F.conv2d(x, weight, bias, stride=stride, padding=padding, groups=groups)
 
 
 

@@ -128,8 +128,10 @@ def alpha_targets(devices: Mapping[str, Mapping[str, Any]],
     return out
 
 
-#: Where the alpha stage writes per-device outputs (folders named after the device).
-DEVICE_OUTPUT_ROOTS = ("data/processed/alpha", "figures/alpha", "figures/report/alpha")
+#: Where the alpha and networks stages write per-device outputs (folders named after the
+#: device).
+DEVICE_OUTPUT_ROOTS = ("data/processed/alpha", "figures/alpha", "figures/report/alpha",
+                       "data/processed/networks/devices", "figures/report/networks")
 
 
 def stale_device_outputs(devices: Mapping[str, Any], root: str | Path = ".") -> list[str]:

@@ -24,6 +24,7 @@ import yaml
 
 from greenflops.io.plainyaml import PlainYAMLError, load_plain_yaml
 from greenflops.io.tables import TableValidationError, read_table, row_lines
+from greenflops.networks.ops import op_points
 from greenflops.timing.datasets import validate_datasets
 from greenflops.timing.gpu_specs import alias_collisions, specs_from_frame
 from greenflops.timing.grids import FAMILIES, SweepConfigError, sweep_points
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 #: The papers' specifications: workflow/resources/<name>.yaml.
-RESOURCES = ("tables", "trends", "sweeps", "alpha_figures", "trends2025")
+RESOURCES = ("tables", "trends", "sweeps", "alpha_figures", "trends2025", "networks")
 TIMINGS_ROOT = "data/raw/timings"
 IMPORTED_ROOT = "data/imported"
 
@@ -165,9 +166,46 @@ def _sweep_target(config: Mapping[str, Any], profiles: Mapping[str, Any]) -> Any
     try:  # bad grids stop the run before any job starts
         for name, grid in profiles[profile]["grids"].items():
             sweep_points(name, grid, config["sweeps"]["dtype"])
+        for name, grid in profiles[profile].get("op_grids", {}).items():
+            op_points(name, grid, config["sweeps"]["dtype"])
     except SweepConfigError as err:
         raise InputError(f"sweep profile {profile}: {err}") from None
     return target
+
+
+def _check_networks(root: Path, networks: Mapping[str, Any], trends: Mapping[str, Any],
+                    tables: Mapping[str, pd.DataFrame]) -> None:
+    """Each Table 2 row the networks' specification names exists once in cv_models, and each
+    GPU of its energy comparison is a GPU of gpus.csv."""
+    where = _shown(Path(root) / "workflow" / "resources" / "networks.yaml")
+    cv = tables.get("cv_models")
+    for net, entry in networks["architectures"].items():
+        paper = entry.get("paper")
+        if not paper or cv is None:
+            continue
+        rows = cv[cv["model"] == paper["model"]]
+        if "extra_data" in paper:
+            rows = rows[rows["extra_data"] == paper["extra_data"]]
+        if len(rows) != 1:
+            close = difflib.get_close_matches(paper["model"], cv["model"].astype(str).tolist(),
+                                              n=1)
+            raise InputError(
+                f"{where}: architectures.{net}.paper: {len(rows)} rows of cv_models.csv have "
+                f"model {paper['model']!r}" + ("" if "extra_data" not in paper else
+                                                f" and extra_data {paper['extra_data']!r}")
+                + (f" (nearest: {close[0]!r})" if close and not len(rows) else
+                   "; name extra_data to pick one" if len(rows) > 1 else ""))
+    gpus = tables.get("gpus")
+    if gpus is not None:
+        # Table 9's names: Table 8's (gpus.csv) with the display names the trends spec gives.
+        shown = trends.get("table9", {}).get("display_names", {})
+        known = {str(shown.get(g, g)) for g in gpus["gpu"].astype(str)}
+        for i, row in enumerate(networks["energy"]["gpus"]):
+            if row["gpu"] not in known:
+                close = difflib.get_close_matches(row["gpu"], sorted(known), n=1)
+                raise InputError(f"{where}: energy.gpus[{i}]: {row['gpu']!r} is not a GPU of "
+                                 "Table 9 (gpus.csv with trends.yaml's display_names)"
+                                 + (f" (nearest: {close[0]!r})" if close else ""))
 
 
 def _check_figures(root: Path, figures: Mapping[str, Any]) -> None:
@@ -258,6 +296,7 @@ def load_inputs(root: str | Path, config: Mapping[str, Any], *,
                          str(_shown(root / "workflow" / "resources" / "trends.yaml")))
     except ReferenceProblem as err:
         raise InputError(f"Invalid input: {err}") from None
+    _check_networks(root, resources["networks"], resources["trends"], tables)
     _check_trends2025(resources["trends2025"], tables, extension_tables)
     if "gpu_specs" in paths:
         _check_gpu_specs(tables, paths["gpu_specs"])

@@ -3,7 +3,8 @@
 Grouping convention, used by every stage's ``report(...)`` flags:
 
 * ``category``: the paper, :data:`TRENDS_CATEGORY` or :data:`ALPHA_CATEGORY`, or, for results
-  that carry a paper's analysis past it, :data:`TRENDS2025_CATEGORY`;
+  that carry a paper's analysis past it, :data:`TRENDS2025_CATEGORY`, or
+  :data:`NETWORKS_CATEGORY` for the whole networks, beyond both papers;
 * ``subcategory``: the paper's figure or table, zero-padded so that the menu sorts
   (:func:`paper_item`: "Fig. 1b" -> "Fig. 01b", "Table 9" -> "Table 09"), or a name for results
   beyond the paper ("Trend fits", "Fidelity", ...);
@@ -26,6 +27,8 @@ __all__ = [
     "ALPHA_CATEGORY",
     "TRENDS2025_CATEGORY",
     "TRENDS2025_PAGES",
+    "NETWORKS_CATEGORY",
+    "SUMMARY_CATEGORY",
     "TRENDS_CATEGORY",
     "alpha_figure_data",
     "alpha_figure_labels",
@@ -37,6 +40,10 @@ __all__ = [
 TRENDS_CATEGORY = "Desislavov et al. 2021 — inference energy trends"
 ALPHA_CATEGORY = "Asperti et al. 2021 — α-FLOPs"
 TRENDS2025_CATEGORY = "Beyond the papers — trends through 2025"
+#: The run's generated summary (figures/tables/summary.md), above every paper.
+SUMMARY_CATEGORY = "Summary"
+#: Results beyond both papers: whole torchvision networks (docs/networks.md).
+NETWORKS_CATEGORY = "Beyond the papers — whole networks"
 
 _ITEM = re.compile(r"^\s*(fig|table)[.\s_]*0*(\d+)([a-z]?)", re.IGNORECASE)
 
@@ -174,6 +181,42 @@ _ALPHA_TABLES = {
         "title": "Fidelity: the α-FLOPs regression on the paper's T2000 data",
     },
 }
+_NETWORK_TABLES = {
+    "flops_comparison": {
+        "source": "figures/networks/flops_comparison.md",
+        "subcategory": "Beyond the paper: FLOPs vs Table 2",
+        "labels": {"table": "network FLOPs", "data": "op tables, cv_models.csv (Table 2)"},
+        "caption": "Beyond the papers: GFLOPs of each torchvision network as greenflops counts "
+                   "them from its captured op table, beside torch.utils.flop_counter (complete, "
+                   "and as it reports by default), Conv2d/Linear hooks and the GFLOPs the trends "
+                   "paper's Table 2 prints for the same model at its input side, with the reason "
+                   "for each difference. Data: data/raw/networks/ and "
+                   "data/raw/tables/cv_models.csv.",
+        "title": "Network FLOPs vs Table 2",
+    },
+    "pred_vs_measured": {
+        "source": "figures/networks/pred_vs_measured.md",
+        "subcategory": "Beyond the paper: predicted vs measured",
+        "labels": {"table": "predicted vs measured", "data": "all devices"},
+        "caption": "Beyond the papers: each torchvision network's time predicted from its ops "
+                   "(plain FLOPs, the device's time models, the combination with op costs and "
+                   "its leave-one-network-out correction) against its measured time, per device "
+                   "and batch, with the MAPE of every method. Data: data/raw/networks/, "
+                   "data/raw/timings/<device>/networks/ and the devices' fits.",
+        "title": "Whole networks: predicted vs measured",
+    },
+    "energy": {
+        "source": "figures/networks/energy.md",
+        "subcategory": "Beyond the paper: energy side by side",
+        "labels": {"table": "energy per forward pass", "data": "all devices, Table 9"},
+        "caption": "Beyond the papers: energy per image of each network by the trends paper's "
+                   "method (FLOPs ÷ GFLOPS/W of Table 9), by predicted time × power, and as NVML "
+                   "measured it, where each exists; what is missing says why. Data: the "
+                   "networks' predictions, data/processed/gpu_efficiency.csv, gpus.csv.",
+        "title": "Energy per forward pass: the two papers side by side",
+    },
+}
+_OP_COSTS_FILE = re.compile(r"^data/processed/networks/devices/(?P<dev>[^/]+)/op_costs\.md$")
 
 _ALPHA_DEVICE_FILE = re.compile(
     r"^(?:data/processed|figures)/alpha/(?P<dev>[^/]+)/"
@@ -216,7 +259,31 @@ def report_tables(targets: Iterable[str], folders: Mapping[str, str] | None = No
                 "category": ALPHA_CATEGORY, "subcategory": spec["subcategory"],
                 "labels": dict(spec["labels"]), "caption": spec["caption"],
                 "title": spec["title"]}
+    for name, spec in _NETWORK_TABLES.items():
+        if spec["source"] in present:
+            pages[f"networks/{name}"] = {
+                "kind": "markdown", "inputs": {"source": spec["source"]},
+                "category": NETWORKS_CATEGORY, "subcategory": spec["subcategory"],
+                "labels": dict(spec["labels"]), "caption": spec["caption"],
+                "title": spec["title"],
+            }
     for target in targets:
+        match = _OP_COSTS_FILE.match(target)
+        if match:
+            dev = match.group("dev")
+            pages[f"networks/{dev}/op_costs"] = {
+                "kind": "markdown", "inputs": {"source": target},
+                "category": NETWORKS_CATEGORY, "subcategory": "Beyond the paper: op costs",
+                "labels": {"device": dev, "table": "op costs", "data": "op and grouped sweeps"},
+                "caption": "Beyond the papers: the cost of every op kind that is not a dense "
+                           f"matrix product on device {dev} (per-call floor + bandwidth, + "
+                           "FLOPs for grouped convolutions), fitted on its op sweep and its "
+                           "depthwise/grouped convolution sweeps, with k-fold errors, and the "
+                           "α stage's GEMM models on the grouped rows for comparison. Data: "
+                           f"data/raw/timings/{dev}/ops/ and its grouped sweeps.",
+                "title": f"Op costs — {dev}",
+            }
+            continue
         match = _ALPHA_DEVICE_FILE.match(target)
         if not match:
             continue
