@@ -128,7 +128,42 @@ rule alpha_fig3a_table:
         "../../scripts/alpha_fig3a_table.py"
 
 
+# Every device's time models side by side (beyond the paper): out-of-sample MAPE and median APE
+# per device x model, read from the fits (nothing refitted).
+rule alpha_cross_device:
+    input:
+        reports=[f"data/processed/alpha/{d}/fit_report.csv" for d in ALPHA_DEVICES],
+        params=[f"data/processed/alpha/{d}/params.yaml" for d in ALPHA_DEVICES],
+        library=code("alpha_cross_device"),
+    output:
+        csv="figures/tables/alpha_cross_device.csv",
+        # shown in the report as figures/report/alpha/alpha_cross_device.html (report.smk)
+        md="figures/tables/alpha_cross_device.md",
+        png=report(
+            "figures/alpha/cross_device.png",
+            caption="../report/alpha/cross_device.rst",
+            category=ALPHA_CATEGORY,
+            subcategory="Beyond the paper: time models across devices",
+            labels={"figure": "time models across devices", "data": "all devices"},
+        ),
+        pdf="figures/alpha/cross_device.pdf",
+    log:
+        "logs/alpha/alpha_cross_device.log",
+    conda:
+        "../../environment.yml"
+    params:
+        devices=list(ALPHA_DEVICES),
+    message:
+        "alpha-FLOPs: time models across {} devices (out-of-sample MAPE)".format(
+            len(ALPHA_DEVICES)
+        )
+    script:
+        "../../scripts/alpha_cross_device.py"
+
+
 TARGETS["alpha"] = alpha_targets(ALPHA_DEVICES, ALPHA_FIGURES)
+if ALPHA_DEVICES:
+    TARGETS["alpha"] += [*rules.alpha_cross_device.output]
 
 
 # The paper's own regression reproduced on its own data, only when the paper's T2000 dataset is

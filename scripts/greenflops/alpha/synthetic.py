@@ -15,7 +15,7 @@ import pandas as pd
 
 from greenflops.alpha.features import features_from_frame
 from greenflops.alpha.models import get_model
-from greenflops.timing.contract import TIMING_COLUMNS
+from greenflops.timing.contract import KEY_COLUMNS, TIMING_COLUMNS
 from greenflops.timing.grids import FAMILIES, conv_point, linear_point
 
 __all__ = [
@@ -144,13 +144,12 @@ def synthetic_device(n: int = 20000, n_sweeps: int = 20, seed: int = 0, noise_sd
         "stride": np.where(conv & (rng.random(n) < 0.2), 2, 1), "dtype": "float32",
     })
     frame["padding"] = np.where(conv, (frame["k_h"] - 1) // 2, 0)
+    frame["groups"] = 1
     ho = (frame["h"] + 2 * frame["padding"] - frame["k_h"]) // frame["stride"] + 1
     wo = (frame["w"] + 2 * frame["padding"] - frame["k_w"]) // frame["stride"] + 1
     frame["flops"] = (2 * frame["batch"] * frame["c_out"] * frame["c_in"] * frame["k_h"]
                       * frame["k_w"] * ho * wo).astype(np.int64)
-    key = ["sweep", "op", "batch", "c_in", "c_out", "h", "w", "k_h", "k_w", "stride", "padding",
-           "dtype"]
-    frame = frame.drop_duplicates(key).reset_index(drop=True)
+    frame = frame.drop_duplicates(list(KEY_COLUMNS)).reset_index(drop=True)
     device = dict(SYNTHETIC_GPU)
     x = features_from_frame(frame, device_facts(device, None, ["float32"]))
     clean = get_model(model).predict(dict(params or SYNTHETIC_TRUTH), x)

@@ -35,7 +35,7 @@ from greenflops.alpha.features import Features, features_from_frame
 from greenflops.alpha.fitting import FitResult, fit_model
 from greenflops.alpha.models import MODEL_NAMES, get_model, is_alpha_family, is_gpu_family
 from greenflops.alpha.recommend import recommend
-from greenflops.timing.contract import KEY_COLUMNS
+from greenflops.timing.contract import KEY_COLUMNS, with_defaults
 
 __all__ = [
     "MIN_ROWS_LEARNED",
@@ -269,6 +269,7 @@ def fit_device(
     its predictions bounded by its own training rows (``bound``, None: unbounded;
     :mod:`greenflops.alpha.bounds`).
     """
+    timings = with_defaults(timings)  # optional contract columns (groups) filled in
     timings = timings.sort_values(list(KEY_COLUMNS), kind="mergesort").reset_index(drop=True)
     dtypes = timings["dtype"].astype(str).unique().tolist()
     facts = device_facts(device, spec, dtypes)
