@@ -34,14 +34,14 @@ REFERENCE = "flops_overhead"
 #: A model missing its own training rows by more than this MAPE (percent) falls back.
 MAX_TRAIN_MAPE = 100.0
 #: The workflow's default (config ``alpha.oos_bound``).
-DEFAULT_BOUND: dict[str, Any] | None = {"factor": 5.0}
+DEFAULT_BOUND: dict[str, Any] | None = {"factor": 20.0}
 
 
 def factor_of(bound: Mapping[str, Any] | None) -> float | None:
     """The envelope factor of a config ``oos_bound`` (None: unbounded)."""
     if bound is None:
         return None
-    factor = float(bound.get("factor", 5.0))
+    factor = float(bound.get("factor", 20.0))
     if factor < 1:
         raise ValueError("the bound's factor must be >= 1")
     return factor

@@ -189,9 +189,11 @@ def best_model(report: pd.DataFrame, alpha: bool) -> str | None:
     (the GPU family and the learned reference are compared in the recommendation)."""
     from greenflops.alpha.models import is_learned
 
+    if report.empty:
+        return None
     family = report["model"].map(lambda m: is_alpha_family(m) == alpha and not is_gpu_family(m)
-                                 and not is_learned(m))
-    rows = report[family]
+                                 and not is_learned(m)).astype(bool)
+    rows = report[family.to_numpy()]
     sub = rows[(rows["scope"] == "loso") & rows["mape_pct"].notna()]
     if len(sub):
         return str(sub.sort_values(["mape_pct", "model"]).iloc[0]["model"])
@@ -314,7 +316,7 @@ def fit_device(
             if tests:
                 ref_pred[scope] = _fold_predictions(REFERENCE, x, y, tests, use,
                                                     [ref_full.params], starts=0, **ref_opts).pred
-    elif bound is not None:
+    elif bound is not None and (loso_tests or kfold_tests):
         notes["guard"] = f"no out-of-sample guard: {REFERENCE} cannot be fitted on these rows"
     for name in models:
         fixed: dict[str, float] = {}
