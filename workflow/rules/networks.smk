@@ -208,7 +208,7 @@ rule networks_energy:
             rules.network_predictions.output.predictions, network=NETWORKS
         ),
         cost_models=rules.networks_validation.output.cost_models,
-        devices=[f"{TIMINGS_ROOT}/{d}/device.yaml" for d in NETWORK_DEVICES],
+        devices=[f"{ALPHA_FOLDERS[d]}/device.yaml" for d in NETWORK_DEVICES],
         efficiency=rules.gpu_efficiency.output.efficiency,
         library=code("networks_energy"),
     output:
@@ -231,7 +231,7 @@ rule networks_energy:
     conda:
         "../../environment.yml"
     params:
-        device_facts={d: f"{TIMINGS_ROOT}/{d}/device.yaml" for d in NETWORK_DEVICES},
+        device_facts={d: f"{ALPHA_FOLDERS[d]}/device.yaml" for d in NETWORK_DEVICES},
         cost_models={d: f"{DEVICES_ROOT}/{d}/cost_model.yaml" for d in NETWORK_DEVICES},
         reference=NETWORK_REGISTRY["energy"]["gpus"],
     message:
