@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from greenflops.timing.contract import KEY_COLUMNS
+from greenflops.timing.contract import COLUMN_DEFAULTS, KEY_COLUMNS
 
 __all__ = [
     "DuplicateStats",
@@ -93,8 +93,9 @@ def linear_row(sweep: str, *, batch: int, d_in: int, d_out: int, dtype: str, tim
 
 
 def row_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The contract's primary key of a row."""
-    return tuple(row[c] for c in KEY_COLUMNS)
+    """The contract's primary key of a row (an optional column it lacks takes its default, as
+    in a file without that column)."""
+    return tuple(row[c] if c in row else COLUMN_DEFAULTS[c] for c in KEY_COLUMNS)
 
 
 @dataclass

@@ -30,7 +30,7 @@ from greenflops.imports.accounting import (
 )
 from greenflops.imports.rows import ImportDataError
 from greenflops.io.tables import TableValidationError
-from greenflops.timing.contract import TIMING_COLUMNS
+from greenflops.timing.contract import COLUMN_DEFAULTS, TIMING_COLUMNS
 from greenflops.timing.datasets import validate_datasets
 
 __all__ = ["summary_paths", "timings_csv_text", "write_datasets", "yaml_text"]
@@ -56,7 +56,7 @@ def timings_csv_text(rows: Iterable[Mapping[str, Any]]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(TIMING_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in TIMING_COLUMNS])
+        writer.writerow([_cell(row.get(c, COLUMN_DEFAULTS.get(c))) for c in TIMING_COLUMNS])
     return buffer.getvalue()
 
 
