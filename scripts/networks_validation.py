@@ -8,9 +8,8 @@ import yaml
 
 from greenflops.io.outputs import atomic_write_text, log_to_file, save_figure, write_csv
 from greenflops.networks.plots import plot_pred_vs_measured
-from greenflops.networks.predict import COMBO
 from greenflops.networks.tables import validation_markdown
-from greenflops.networks.validation import COMBO_LONO, FLOPS_LONO, cost_model, validate_device
+from greenflops.networks.validation import COMBO_LONO, cost_model, validate_device
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
 

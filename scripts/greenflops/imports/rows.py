@@ -93,8 +93,8 @@ def linear_row(sweep: str, *, batch: int, d_in: int, d_out: int, dtype: str, tim
 
 
 def row_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The contract's primary key of a row (an optional column it lacks, such as ``groups``, at
-    its default)."""
+    """The contract's primary key of a row (an optional column it lacks takes its default, as
+    in a file without that column)."""
     return tuple(row[c] if c in row else COLUMN_DEFAULTS[c] for c in KEY_COLUMNS)
 
 

@@ -56,7 +56,6 @@ def timings_csv_text(rows: Iterable[Mapping[str, Any]]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(TIMING_COLUMNS)
     for row in rows:
-        # an optional column the importer does not set (groups) is written at its default
         writer.writerow([_cell(row.get(c, COLUMN_DEFAULTS.get(c))) for c in TIMING_COLUMNS])
     return buffer.getvalue()
 

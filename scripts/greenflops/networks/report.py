@@ -161,7 +161,7 @@ def cost_report(module: Any, input_shape: Sequence[int], device_id: str,
     import torch
 
     from greenflops.networks.graph import capture, op_table
-    from greenflops.networks.predict import COMBO, corrected_ops, network_totals, predict_ops
+    from greenflops.networks.predict import corrected_ops, network_totals, predict_ops
 
     shape = tuple(int(v) for v in input_shape)
     if len(shape) < 2 or any(v < 1 for v in shape):

@@ -121,6 +121,9 @@ def read_timings(path: str | Path, schema: dict[str, Any] | str | Path) -> pd.Da
             raise TableValidationError(path, line, "sweep",
                                        f"{row['sweep']!r} does not match the file name {path.stem!r}")
         groups = row.get("groups", COLUMN_DEFAULTS["groups"])
+        if groups is None:  # the column is optional, its cells are not
+            raise TableValidationError(path, line, "groups",
+                                       "empty (fill every cell of the column, or drop the column)")
         if row["c_in"] % groups or row["c_out"] % groups:
             raise TableValidationError(
                 path, line, "groups",
