@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from greenflops.alpha.bounds import MAX_TRAIN_MAPE, bound_predictions, falls_back
+from greenflops.alpha.bounds import MAX_TRAIN_MAPE, bound_predictions, falls_back, novel_op
 from greenflops.alpha.cross_device import cross_device_markdown, cross_device_table
 from greenflops.alpha.document import fit_markdown, params_document
+from greenflops.alpha.features import features_from_frame
 from greenflops.alpha.recommend import MAX_OOS_MAPE, recommend
 from greenflops.alpha.synthetic import SYNTHETIC_TRUTH, synthetic_device, synthetic_timings
 from greenflops.alpha.validation import best_model, fit_device, kfold_masks
@@ -101,6 +102,25 @@ def test_no_out_of_sample_mape_above_100_and_the_report_says_what_happened():
     text = fit_markdown("hostile", doc, rep.to_dict("records"))
     assert "fell back to flops_overhead" in text or "predictions bounded" in text
     assert yaml.safe_load(yaml.safe_dump(doc))["recommended_model"] == doc["recommended_model"]
+
+
+def test_a_sweep_alone_of_its_op_type_is_predicted_by_the_reference():
+    """One convolution sweep and one dense sweep: each left out is the only one of its op type,
+    so every model's LOSO prediction of it is the fold's flops_overhead fit."""
+    frame = synthetic_timings("alpha_fit", {"beta_k1": 0.05, "gamma_k1": 0.9, "beta_kn": 0.01,
+                                            "gamma_kn": 0.6, "scale_ms_per_gflop": 10.0,
+                                            "sk_slope": 1.0},
+                              sweeps=("dense_batch", "increasing_cout"), seed=4)
+    x = features_from_frame(frame)
+    dense = ~x.is_conv
+    assert novel_op(x.subset(dense), x.subset(~dense)).all()
+    assert not novel_op(x.subset(dense), x).any()
+    fit = fit_device(frame, {}, models=["flops_overhead", "flops"], **FAST)
+    rep = fit.report.set_index(["model", "scope"])
+    assert rep.loc[("flops", "loso"), "novel_op"] == len(frame)
+    assert rep.loc[("flops", "loso"), "mape_pct"] == pytest.approx(
+        rep.loc[("flops_overhead", "loso"), "mape_pct"])
+    assert rep.loc[("flops", "kfold"), "novel_op"] == 0
 
 
 def test_device_fit_has_kfold_scope_and_a_recommendation():

@@ -61,7 +61,7 @@ def test_new_device_folder_builds_its_outputs(project):
     out = project / "data" / "processed" / "alpha" / DEV
     report = read_table(out / "fit_report.csv", SCHEMAS / "alpha_fit_report.schema.yaml")
     assert list(report.columns) == ["model", "scope", "mape_pct", "median_ape_pct", "n",
-                                    "mape_unguarded_pct", "fell_back", "bounded"]
+                                    "mape_unguarded_pct", "fell_back", "novel_op", "bounded"]
     assert set(report["scope"]) == {"in_sample", "loso", "kfold"}
     assert "roofline" not in set(report["model"])  # no peak/bandwidth in this device.yaml
     # every other configured model is fitted or skipped with a note (too few rows for its

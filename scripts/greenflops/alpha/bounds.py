@@ -8,14 +8,17 @@ training rows. Then, for every other model fitted on the same rows:
    :data:`MAX_TRAIN_MAPE` percent (MAPE) is not trusted to predict other rows; the fold predicts
    with the reference instead (for instance ``alpha_paper``, whose β and γ were regressed on
    the T2000, on a CPU).
-2. **Bound**: each held-out prediction is kept within ``[ref / factor, factor · ref]`` of the
+2. **Op never seen**: held-out layers of an op type (convolution or dense) that no training layer
+   has — the left-out sweep is the only one of its op type — are predicted by the reference
+   (:func:`novel_op`).
+3. **Bound**: each held-out prediction is kept within ``[ref / factor, factor · ref]`` of the
    reference's (config ``alpha.oos_bound``; None: no bound). The envelope is wide: it catches a
    term the fold could not fit (a sweep that is the only one of its op type or kernel class
    left out) extrapolating by orders of magnitude, not the model's ordinary error.
 
 These come after the GPU family's own guards (physical bounds, weak priors and neutral
 fallbacks, :mod:`greenflops.alpha.gpu_models`). The fit report counts what happened per model
-and scope (``fit_report.csv`` columns ``fell_back`` and ``bounded``; ``mape_unguarded_pct`` is
+and scope (``fit_report.csv`` columns ``fell_back``, ``novel_op`` and ``bounded``; ``mape_unguarded_pct`` is
 the MAPE without this module).
 """
 
@@ -27,7 +30,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["DEFAULT_BOUND", "MAX_TRAIN_MAPE", "REFERENCE", "bound_predictions", "factor_of",
-           "falls_back"]
+           "falls_back", "novel_op"]
 
 #: The reference model fitted on every fold.
 REFERENCE = "flops_overhead"
@@ -56,6 +59,14 @@ def falls_back(train_pred: np.ndarray, train_y: np.ndarray) -> bool:
         return True
     ape = 100.0 * np.abs(pred[ok] - train_y[ok]) / train_y[ok]
     return bool(np.mean(ape) > MAX_TRAIN_MAPE)
+
+
+def novel_op(x_test: Any, x_train: Any) -> np.ndarray:
+    """Held-out layers of an op type (convolution or dense) that no training layer has: the
+    left-out sweep is the only one of its op type (a device with one convolution sweep and one
+    GEMM sweep, say). Nothing a fold fitted describes them, so the fold's reference predicts
+    them."""
+    return ~np.isin(np.asarray(x_test.is_conv, bool), np.unique(np.asarray(x_train.is_conv, bool)))
 
 
 def bound_predictions(pred: np.ndarray, reference: np.ndarray, factor: float | None

@@ -136,6 +136,7 @@ def _text(value: Any, digits: int = 4) -> str:
 def _guard_doc(guard: Mapping[str, Any]) -> dict[str, Any]:
     """What the out-of-sample guards did to one model in one scope (params.yaml)."""
     return {"fell_back_folds": list(guard.get("fell_back", [])),
+            "novel_op_rows": int(guard.get("novel", 0)),
             "bounded_predictions": int(guard.get("bounded", 0)),
             "neutral_factors": {k: list(v) for k, v in (guard.get("neutral") or {}).items()},
             "mape_unguarded_pct": _num(guard.get("mape_unguarded_pct"))}
@@ -149,6 +150,9 @@ def guard_text(model: Mapping[str, Any]) -> str:
         bits = []
         if g.get("fell_back_folds"):
             bits.append(f"fell back to {REFERENCE} in {', '.join(g['fell_back_folds'])}")
+        if g.get("novel_op_rows"):
+            bits.append(f"{g['novel_op_rows']} rows of an op type the fold lacked predicted by "
+                        f"{REFERENCE}")
         if g.get("bounded_predictions"):
             bits.append(f"{g['bounded_predictions']} predictions bounded")
         neutral = g.get("neutral_factors") or {}

@@ -29,6 +29,7 @@ from greenflops.alpha.bounds import (
     bound_predictions,
     factor_of,
     falls_back,
+    novel_op,
 )
 from greenflops.alpha.device_facts import DeviceFacts, device_facts
 from greenflops.alpha.features import Features, features_from_frame
@@ -84,6 +85,7 @@ class FoldOutcome:
     fits: dict[str, FitResult]  #: each fold's fit
     fell_back: list[str] = field(default_factory=list)  #: folds predicted by the reference
     bounded: int = 0  #: predictions the envelope changed
+    novel: int = 0  #: held-out rows of an op type no training row has (reference predicts)
     #: GPU-family factors fixed at their neutral value in a fold (but fitted on all rows)
     neutral: dict[str, list[str]] = field(default_factory=dict)
 
@@ -108,13 +110,19 @@ def _fold_predictions(model: str, x: Features, y: np.ndarray, tests: Sequence[tu
         new = sorted(set(fit.inactive) - set(full_inactive or {}))
         if new:
             out.neutral[label] = new
-        raw = fit.predict(x.subset(test))
+        xs = x.subset(test)
+        raw = fit.predict(xs)
         out.raw[test] = raw
         if reference is not None:
             ref = reference[test]
             if falls_back(fit.predict(xt), yt):
                 out.fell_back.append(label)
                 raw = ref
+            else:
+                novel = novel_op(xs, xt) & np.isfinite(ref)
+                if novel.any():  # an op type the fold never saw: the reference predicts it
+                    out.novel += int(novel.sum())
+                    raw = np.where(novel, ref, raw)
             guarded = bound_predictions(raw, ref, factor)
             out.bounded += int(np.sum(np.isfinite(raw) & (guarded != raw)))
             raw = guarded
@@ -354,6 +362,7 @@ def fit_device(
             preds[scope] = outcome.pred
             guards[(name, scope)] = {
                 "fell_back": outcome.fell_back, "bounded": outcome.bounded,
+                "novel": outcome.novel,
                 "neutral": outcome.neutral,
                 "mape_unguarded_pct": error_metrics(outcome.raw[use], y[use])["mape_pct"]}
             folds[name].update({(label if scope == "loso" else f"kfold:{label}"): f
@@ -383,6 +392,7 @@ def _tables(timings: pd.DataFrame, preds: Mapping[str, Mapping[str, np.ndarray]]
                                 "mape_unguarded_pct": guard.get("mape_unguarded_pct",
                                                                 float("nan")),
                                 "fell_back": len(guard.get("fell_back", [])),
+                                "novel_op": int(guard.get("novel", 0)),
                                 "bounded": int(guard.get("bounded", 0))})
             for sweep in sorted(set(sweeps)):
                 rows = (sweeps == sweep) & use
@@ -397,7 +407,7 @@ def _tables(timings: pd.DataFrame, preds: Mapping[str, Mapping[str, np.ndarray]]
             frames.append(frame)
     report = pd.DataFrame(report_rows, columns=["model", "scope", "mape_pct", "median_ape_pct",
                                                 "n", "mape_unguarded_pct", "fell_back",
-                                                "bounded"])
+                                                "novel_op", "bounded"])
     by_sweep = pd.DataFrame(sweep_rows, columns=["model", "scope", "sweep", "mape_pct",
                                                  "median_ape_pct", "n"])
     columns = [*KEY_COLUMNS, "flops", "time_ms", "model", "scope", "time_ms_pred", "ape_pct",
