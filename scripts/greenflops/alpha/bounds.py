@@ -9,8 +9,8 @@ training rows. Then, for every other model fitted on the same rows:
    with the reference instead (for instance ``alpha_paper``, whose β and γ were regressed on
    the T2000, on a CPU).
 2. **Op never seen**: held-out layers of an op type (convolution or dense) that no training layer
-   has — the left-out sweep is the only one of its op type — are predicted by the reference
-   (:func:`novel_op`).
+   has — the left-out sweep is the only one of its op type — are kept within
+   :data:`NOVEL_OP_FACTOR` of the reference (:func:`novel_op`).
 3. **Bound**: each held-out prediction is kept within ``[ref / factor, factor · ref]`` of the
    reference's (config ``alpha.oos_bound``; None: no bound). The envelope is wide: it catches a
    term the fold could not fit (a sweep that is the only one of its op type or kernel class
@@ -29,13 +29,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DEFAULT_BOUND", "MAX_TRAIN_MAPE", "REFERENCE", "bound_predictions", "factor_of",
+__all__ = ["DEFAULT_BOUND", "MAX_TRAIN_MAPE", "NOVEL_OP_FACTOR", "REFERENCE", "bound_predictions", "factor_of",
            "falls_back", "novel_op"]
 
 #: The reference model fitted on every fold.
 REFERENCE = "flops_overhead"
 #: A model missing its own training rows by more than this MAPE (percent) falls back.
 MAX_TRAIN_MAPE = 100.0
+#: Held-out layers of an op type the fold never saw stay within this factor of the reference.
+NOVEL_OP_FACTOR = 2.0
 #: The workflow's default (config ``alpha.oos_bound``).
 DEFAULT_BOUND: dict[str, Any] | None = {"factor": 20.0}
 

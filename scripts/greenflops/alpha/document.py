@@ -151,7 +151,7 @@ def guard_text(model: Mapping[str, Any]) -> str:
         if g.get("fell_back_folds"):
             bits.append(f"fell back to {REFERENCE} in {', '.join(g['fell_back_folds'])}")
         if g.get("novel_op_rows"):
-            bits.append(f"{g['novel_op_rows']} rows of an op type the fold lacked predicted by "
+            bits.append(f"{g['novel_op_rows']} rows of an op type the fold lacked kept near "
                         f"{REFERENCE}")
         if g.get("bounded_predictions"):
             bits.append(f"{g['bounded_predictions']} predictions bounded")

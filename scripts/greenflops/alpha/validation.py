@@ -25,6 +25,7 @@ import pandas as pd
 
 from greenflops.alpha.bounds import (
     DEFAULT_BOUND,
+    NOVEL_OP_FACTOR,
     REFERENCE,
     bound_predictions,
     factor_of,
@@ -120,9 +121,10 @@ def _fold_predictions(model: str, x: Features, y: np.ndarray, tests: Sequence[tu
                 raw = ref
             else:
                 novel = novel_op(xs, xt) & np.isfinite(ref)
-                if novel.any():  # an op type the fold never saw: the reference predicts it
-                    out.novel += int(novel.sum())
-                    raw = np.where(novel, ref, raw)
+                if novel.any():  # an op type the fold never saw: kept near the reference
+                    near = bound_predictions(raw, ref, NOVEL_OP_FACTOR)
+                    out.novel += int(np.sum(novel & (near != raw)))
+                    raw = np.where(novel, near, raw)
             guarded = bound_predictions(raw, ref, factor)
             out.bounded += int(np.sum(np.isfinite(raw) & (guarded != raw)))
             raw = guarded
