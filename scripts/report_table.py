@@ -1,11 +1,9 @@
 """One table of the HTML report as a standalone page (rule report_table; the page list is
 workflow/rules/glue/report_pages.py)."""
 
-import pandas as pd
 import yaml
 
 from greenflops.io.outputs import atomic_write_text, log_to_file
-from greenflops.alpha.document import fit_markdown
 from greenflops.io.render import markdown_page
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
@@ -13,6 +11,11 @@ snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directiv
 with log_to_file(snakemake.log[0]) as log:
     spec = snakemake.params.spec
     if spec["kind"] == "alpha_fit":
+        # Only this kind needs pandas and the α library: the other pages start in a tenth of it.
+        import pandas as pd
+
+        from greenflops.alpha.document import fit_markdown
+
         with open(snakemake.input.params, encoding="utf-8") as handle:
             params = yaml.safe_load(handle)
         fit_report = pd.read_csv(snakemake.input.fit_report).to_dict("records")

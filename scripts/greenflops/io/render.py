@@ -12,8 +12,10 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a table is rendered: a page needs only Markdown
+    import pandas as pd
 
 __all__ = ["format_cells", "markdown_page", "to_latex", "to_markdown"]
 
@@ -30,6 +32,8 @@ def _cell(value: object, spec: str | None) -> str:
 
 def format_cells(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The table as text cells, each column formatted by its spec in ``formats``."""
+    import pandas as pd
+
     formats = formats or {}
     return pd.DataFrame(
         {c: [_cell(v, formats.get(c)) for v in frame[c].tolist()] for c in frame.columns},
@@ -39,6 +43,8 @@ def format_cells(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) 
 
 def _numeric(frame: pd.DataFrame) -> list[bool]:
     """Which columns hold numbers (right-aligned)."""
+    import pandas as pd
+
     return [
         pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
         for c in frame.columns
