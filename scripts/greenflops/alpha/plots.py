@@ -149,9 +149,10 @@ def plot_paper_figure(predictions: pd.DataFrame, spec: Mapping[str, Any], model:
     drawn = [f"dashed: {model}"] if spec.get("predicted") and model else []
     if spec.get("predicted") and second:
         drawn.append(f"dotted: {second}, recommended")
-    suffix = f" ({'; '.join(drawn)})" if drawn else ""
+    # the models on a second line: one panel is too narrow for the whole title on one
+    suffix = f"\n({'; '.join(drawn)})" if drawn else ""
     fig.suptitle(f"{spec['paper']} regenerated on {device_id}{suffix}", fontsize=10)
-    _margins(fig)
+    _margins(fig, top=0.75 if drawn else 0.45)
     return fig
 
 
