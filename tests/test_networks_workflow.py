@@ -56,7 +56,8 @@ def test_stage_builds_and_a_new_network_reruns_only_its_jobs(project):
     config = yaml.safe_load((project / "config.yaml").read_text())
     config["networks"]["architectures"].append("resnet34")
     (project / "more.yaml").write_text(yaml.safe_dump({"networks": config["networks"]}))
-    dry = run_snakemake(project, "-n", "--cores", "2", "--configfile", "more.yaml", *targets,
+    # (targets first: --configfile takes every argument after it as a file)
+    dry = run_snakemake(project, "-n", "--cores", "2", *targets, "--configfile", "more.yaml",
                         check=True)
     jobs = _jobs(dry.stdout)
     assert jobs == {"network_ops": 2, "network_predictions": 1, "networks_flops": 1,

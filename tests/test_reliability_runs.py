@@ -30,7 +30,8 @@ from workflow_build import build_outputs, build_summary, derived_files, summary
 NEW_DEVICE = ROOT / "tests" / "data" / "alpha" / "timings" / "synthetic-gpu-elsewhere"
 CV_ROW = ('TestNet-X,80.00,10.00,2.00,none,2021-05-01,cnn,reported,reported,"Test, 2021",paper,'
           'paper,paper\n')
-GPU_ROW = 'Test GPU 9000,FP32,50.5,300,2024-06-01,server,"greenflops test row"\n'
+# Dated within the paper's period: a later GPU belongs in gpus_2021_2025.csv (docs/data.md).
+GPU_ROW = 'Test GPU 9000,FP32,50.5,300,2020-06-01,server,"greenflops test row"\n'
 
 
 def _planned(project: Path) -> dict[str, str]:
@@ -93,16 +94,19 @@ def test_new_cv_row_reruns_only_cv_dependent_jobs(built: Path, outputs: dict[str
         planned = _by_rule(_planned(built))
     # cv_models.csv feeds the table inventory and the computed estimates (flops_estimates), which
     # feed the CV energy and fits, the Fig. 1 correlation, Table 1, the CV figures, the fidelity
-    # table and the trend fits, and the report pages of those tables.
+    # table and the trend fits, the paper period of the trends through 2025, the networks' FLOPs
+    # beside Table 2, the summary, and the report pages of those tables.
     whole = {"table_inventory", "flops_estimates", "params_flops_correlation",
-             "trends_tables_cv", "trends_figures_cv", "fidelity_trends", "trend_fits"}
+             "trends_tables_cv", "trends_figures_cv", "fidelity_trends", "trend_fits",
+             "trends2025_analysis", "trends2025_figures", "networks_flops", "summary"}
     assert set(planned) == whole | {"energy", "report_table"}, sorted(planned)
     for rule in whole:  # every output of these jobs, nothing of the others
         assert planned[rule] == outputs[rule], rule
     assert planned["energy"] == {"data/processed/energy_cv.csv",
                                  "data/processed/trends/fits_cv.csv"}
     assert planned["report_table"] == _pages("table01_alexnet_flops", "trend_fits",
-                                             "fidelity_trends")
+                                             "fidelity_trends") | {
+        "figures/report/networks/flops_comparison.html"}
 
 
 @pytest.mark.slow
@@ -111,11 +115,13 @@ def test_new_gpu_row_reruns_only_gpu_dependent_jobs(built: Path, outputs: dict[s
         planned = _by_rule(_planned(built))
     # gpus.csv feeds Table 9 / the Fig. 8 fits (gpu_efficiency), Figs. 7-8, the fidelity table and
     # the table inventory; the Fig. 8 fits feed the Joules of every model (both halves of
-    # `energy`), the trend fits and the figures drawn from them, the networks' energy beside the
-    # trends paper's GFLOPS/W, and the report pages of those tables.
+    # `energy`), the trend fits and the figures drawn from them, the paper period of the trends
+    # through 2025, the networks' energy beside the trends paper's GFLOPS/W, the summary, and the
+    # report pages of those tables.
     whole = {"table_inventory", "gpu_efficiency", "trends_figures_hardware",
              "trends_tables_hardware", "fidelity_trends", "trend_fits", "trends_figures_cv",
-             "trends_figures_nlp", "energy", "networks_energy"}
+             "trends_figures_nlp", "energy", "networks_energy", "trends2025_analysis",
+             "trends2025_figures", "summary"}
     assert set(planned) == whole | {"report_table"}, sorted(planned)
     for rule in whole:
         assert planned[rule] == outputs[rule], rule

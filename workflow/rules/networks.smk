@@ -23,7 +23,7 @@ from glue.network_targets import (
 
 NETWORKS = config["networks"]["architectures"]
 NETWORK_REGISTRY = INPUTS.resources["networks"]
-NETWORK_DEVICES = network_devices(ALPHA_DEVICES, TIMINGS_ROOT, NETWORKS)
+NETWORK_DEVICES = network_devices(ALPHA_DEVICES, ALPHA_FOLDERS, NETWORKS)
 # What this run measures on a device of the alpha stage is an input already.
 if SWEEP_DATASET in NETWORK_DEVICES:
     _dev = NETWORK_DEVICES[SWEEP_DATASET]
@@ -77,7 +77,7 @@ rule op_costs:
     input:
         op_sweeps=lambda wc: NETWORK_DEVICES[wc.device_id]["op_sweeps"],
         grouped=lambda wc: [
-            f"{TIMINGS_ROOT}/{wc.device_id}/{s}.csv"
+            f"{NETWORK_DEVICES[wc.device_id]['folder']}/{s}.csv"
             for s in NETWORK_DEVICES[wc.device_id]["grouped"]
         ],
         params="data/processed/alpha/{device_id}/params.yaml",
@@ -105,9 +105,7 @@ rule op_costs:
 rule network_predictions:
     input:
         unpack(
-            lambda wc: prediction_inputs(
-                NETWORK_DEVICES, NETWORK_REGISTRY, wc.network, TIMINGS_ROOT
-            )
+            lambda wc: prediction_inputs(NETWORK_DEVICES, NETWORK_REGISTRY, wc.network)
         ),
         ops_schema=schema_path("network_ops"),
         timing_schema=schema_path("network_timings"),
@@ -122,7 +120,7 @@ rule network_predictions:
     conda:
         "../../environment.yml"
     params:
-        devices=lambda wc: device_paths(NETWORK_DEVICES, wc.network, TIMINGS_ROOT),
+        devices=lambda wc: device_paths(NETWORK_DEVICES, wc.network),
     message:
         "Networks: {wildcards.network} predicted op by op on every device"
     script:
@@ -208,7 +206,7 @@ rule networks_energy:
             rules.network_predictions.output.predictions, network=NETWORKS
         ),
         cost_models=rules.networks_validation.output.cost_models,
-        devices=[f"{ALPHA_FOLDERS[d]}/device.yaml" for d in NETWORK_DEVICES],
+        devices=[f"{info['folder']}/device.yaml" for info in NETWORK_DEVICES.values()],
         efficiency=rules.gpu_efficiency.output.efficiency,
         library=code("networks_energy"),
     output:
@@ -231,7 +229,9 @@ rule networks_energy:
     conda:
         "../../environment.yml"
     params:
-        device_facts={d: f"{ALPHA_FOLDERS[d]}/device.yaml" for d in NETWORK_DEVICES},
+        device_facts={
+            d: f"{info['folder']}/device.yaml" for d, info in NETWORK_DEVICES.items()
+        },
         cost_models={d: f"{DEVICES_ROOT}/{d}/cost_model.yaml" for d in NETWORK_DEVICES},
         reference=NETWORK_REGISTRY["energy"]["gpus"],
     message:

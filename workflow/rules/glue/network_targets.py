@@ -85,28 +85,31 @@ def op_table(network: str, shape: str) -> str:
     return f"data/raw/networks/{network}/{shape}.csv"
 
 
-def measured_network(timings_root: str | Path, device_id: str, network: str) -> str:
-    """Path of a device's whole-network timings of ``network`` (whether it exists or not)."""
-    return f"{timings_root}/{device_id}/networks/{network}.csv"
+def measured_network(folder: str | Path, network: str) -> str:
+    """Path of a device's whole-network timings of ``network`` (whether it exists or not);
+    ``folder`` is the device's timing folder."""
+    return f"{folder}/networks/{network}.csv"
 
 
-def device_op_sweeps(timings_root: str | Path, device_id: str) -> list[str]:
-    """A device's op sweeps (``ops/<sweep>.csv``), sorted; [] when it has none."""
-    folder = Path(timings_root) / device_id / "ops"
-    return sorted(str(p) for p in folder.glob("*.csv")) if folder.is_dir() else []
+def device_op_sweeps(folder: str | Path) -> list[str]:
+    """A device's op sweeps (``ops/<sweep>.csv`` of its timing folder), sorted; [] when none."""
+    ops = Path(folder) / "ops"
+    return sorted(str(p) for p in ops.glob("*.csv")) if ops.is_dir() else []
 
 
-def network_devices(devices: Mapping[str, Mapping[str, Any]], timings_root: str | Path,
+def network_devices(devices: Mapping[str, Mapping[str, Any]], folders: Mapping[str, str],
                     networks: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Per device of the α stage: ``op_sweeps`` (its op-sweep files), ``grouped`` (its
-    depthwise/grouped sweeps) and ``measured`` (the networks it has timings of)."""
+    """Per device of the α stage: its timing ``folder`` (``folders``: data/raw/timings/<id> or
+    data/imported/<id>), ``op_sweeps`` (its op-sweep files), ``grouped`` (its depthwise/grouped
+    sweeps) and ``measured`` (the networks it has timings of)."""
     out: dict[str, dict[str, Any]] = {}
     for device_id, info in devices.items():
+        folder = folders[device_id]
         out[device_id] = {
-            "op_sweeps": device_op_sweeps(timings_root, device_id),
+            "folder": folder,
+            "op_sweeps": device_op_sweeps(folder),
             "grouped": [s for s in info["sweeps"] if s in ("depthwise_conv", "grouped_conv")],
-            "measured": [n for n in networks
-                         if Path(measured_network(timings_root, device_id, n)).is_file()],
+            "measured": [n for n in networks if Path(measured_network(folder, n)).is_file()],
         }
     return out
 
@@ -118,25 +121,25 @@ def op_costs_path(devices: Mapping[str, Mapping[str, Any]], device_id: str) -> s
     return f"{DEVICES_ROOT}/{device_id}/op_costs.yaml"
 
 
-def device_paths(devices: Mapping[str, Mapping[str, Any]], network: str,
-                 timings_root: str | Path) -> dict[str, dict[str, str | None]]:
+def device_paths(devices: Mapping[str, Mapping[str, Any]],
+                 network: str) -> dict[str, dict[str, str | None]]:
     """Per device: its ``params`` (params.yaml), ``op_costs`` and ``measured`` timings of
     ``network`` (None where it has none): what a network's predictions read."""
     return {
         d: {"params": f"data/processed/alpha/{d}/params.yaml",
             "op_costs": op_costs_path(devices, d),
-            "measured": (measured_network(timings_root, d, network)
+            "measured": (measured_network(info["folder"], network)
                          if network in info["measured"] else None)}
         for d, info in devices.items()
     }
 
 
 def prediction_inputs(devices: Mapping[str, Mapping[str, Any]], registry: Mapping[str, Any],
-                      network: str, timings_root: str | Path) -> dict[str, list[str]]:
+                      network: str) -> dict[str, list[str]]:
     """Inputs of rule network_predictions: the network's op tables at its own side, and each
     device's params.yaml, op costs and measured timings (:func:`device_paths`)."""
     side = side_of(registry, network)
-    paths = device_paths(devices, network, timings_root)
+    paths = device_paths(devices, network)
     return {
         "ops": [op_table(network, s) for s in op_shapes(registry, network)
                 if s.endswith(f"x{side}x{side}")],
