@@ -42,6 +42,12 @@ with log_to_file(snakemake.log[0]) as log:
         dropped = {k: v for k, v in reasons.items() if k != "imported"}
         log.info("%s/%s: %d rows imported in %d sweeps; dropped %s", out, dataset.device_id,
                  dataset.rows, len(dataset.sweeps), dropped or "none")
+        labels = dataset.summary.get("application_labels")
+        if labels and labels["blank_rows"]:
+            log.info("  blank application cells: %d, labelled from %s: %d, left unlabelled: %s%s",
+                     labels["blank_rows"], labels["reference"], labels["labelled_from_reference"],
+                     labels["left_unlabelled"],
+                     "".join(f"\n    shapes differ: {r}" for r in labels["shape_mismatch_rows"]))
     log.info("all rows read, by outcome: %s", result.log.by_reason())
     for reason, text in result.log.descriptions.items():
         if reason in result.log.by_reason():

@@ -30,6 +30,7 @@ with log_to_file(snakemake.log[0]) as log:
             devices[device_of(params_path)] = (yaml.safe_load(handle), pd.read_csv(report_path))
     if devices:
         sections.append(summary.alpha_section(devices))
+        sections.append(summary.recommended_section(devices))
     networks = {device_of(p): pd.read_csv(p) for p in inp.networks}
     if networks:
         sections.append(summary.networks_section(networks))

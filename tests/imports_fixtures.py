@@ -173,7 +173,8 @@ CONVS: list[tuple[dict[str, Any], str]] = [
 #: (GEMM cells: application, M, N, K, A transpose, B transpose, blank, time; what to do).
 GEMMS: list[tuple[list[Any], str]] = [
     (["DeepSpeech", 1760, 16, 1760, "N", "N", None, 0.038], "imported"),
-    (["DeepSpeech", 1760, 16, 1760, "T", "N", None, 0.037], "imported"),  # sweep gemm_tn_
+    # the same M, N, K with other transposes: a shape listed twice
+    (["DeepSpeech", 1760, 16, 1760, "T", "N", None, 0.037], "duplicate_shape_transposed"),
     (["DeepSpeech", 512, 32, 512, "N", "T", None, 0.014], "imported"),
     (["DeepSpeech", 1760, 16, 1760, "N", "N", None, 0.040], "duplicate_shape"),
     ([None, 35, 700, 2048, "N", "N", None, "Not Supported"], "not_supported"),

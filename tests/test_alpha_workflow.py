@@ -60,17 +60,24 @@ def test_new_device_folder_builds_its_outputs(project):
 
     out = project / "data" / "processed" / "alpha" / DEV
     report = read_table(out / "fit_report.csv", SCHEMAS / "alpha_fit_report.schema.yaml")
-    assert list(report.columns) == ["model", "scope", "mape_pct", "median_ape_pct", "n"]
-    assert set(report["scope"]) == {"in_sample", "loso"}
+    assert list(report.columns) == ["model", "scope", "mape_pct", "median_ape_pct", "n",
+                                    "mape_unguarded_pct", "fell_back", "novel_op", "bounded"]
+    assert set(report["scope"]) == {"in_sample", "loso", "kfold"}
     assert "roofline" not in set(report["model"])  # no peak/bandwidth in this device.yaml
-    # every other configured model is fitted, and the best α model meets the goal
+    # every other configured model is fitted or skipped with a note (too few rows for its
+    # parameters), and the best α model meets the goal
     configured = yaml.safe_load((project / "config.yaml").read_text())["alpha"]["models"]
-    assert set(report["model"]) == set(configured) - {"roofline"}
-    best = yaml.safe_load((out / "params.yaml").read_text())["best_alpha_model"]
+    doc = yaml.safe_load((out / "params.yaml").read_text())
+    skipped = {m for m, e in doc["models"].items() if "skipped" in e}
+    assert set(report["model"]) == set(configured) - skipped and "roofline" in skipped
+    assert all("rows" in doc["models"][m]["skipped"] for m in skipped - {"roofline"})
+    assert doc["recommended_model"] in set(report["model"])
+    assert doc["recommended_scope"] == "loso"
+    best = doc["best_alpha_model"]
     loso = report[report["scope"] == "loso"].set_index("model")["mape_pct"]
     assert best.startswith("alpha") and loso[best] <= 10.0 and 2 * loso[best] <= loso["flops"]
     preds = read_table(out / "predictions.csv", SCHEMAS / "alpha_predictions.schema.yaml")
-    assert len(preds) == 64 * report["model"].nunique() * 2
+    assert len(preds) == 64 * report["model"].nunique() * 3  # in-sample, LOSO, k-fold
     assert "skipped" in (out / "params.yaml").read_text()
 
     # only the figures whose sweeps the device has (no k_vs_channels, increasing_w, ...), and

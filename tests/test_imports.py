@@ -298,7 +298,7 @@ def test_a_workbook_is_read_by_header_name(tmp_path, header):
     assert result.log.by_reason("") == {"section_sparse_gemm": 1, "section_rnn": 2}
     assert {s: len(r) for s, r in dataset.sweeps.items()} == {
         "conv_vision": 1, "conv_deepspeech": 1, "conv_ocr": 1, "conv_unlabelled": 1,
-        "gemm_deepspeech": 1, "gemm_tn_deepspeech": 1, "gemm_nt_deepspeech": 1}
+        "gemm_deepspeech": 2}
     ds = dataset.sweeps["conv_deepspeech"][0]  # R = 5 (height), S = 20 (width), stride 2
     assert (ds["h"], ds["w"], ds["k_h"], ds["k_w"], ds["stride"], ds["padding"]) == (
         161, 700, 5, 20, 2, 0)
@@ -314,7 +314,7 @@ def test_a_workbook_is_read_by_header_name(tmp_path, header):
     assert device["source"]["file"] == "results/train/DeepBench_NV_V100.xlsx"
     assert device["source"]["license"] == "Apache-2.0"
     _write(result, tmp_path / "imported")
-    assert sum(_validated(tmp_path / "imported")["deepbench-v100-train"].values()) == 7
+    assert sum(_validated(tmp_path / "imported")["deepbench-v100-train"].values()) == 6
     summary = (tmp_path / "imported/import_summary_deepbench.csv").read_text()
     assert "asymmetric_stride" in summary and "section_rnn" in summary
 

@@ -82,7 +82,8 @@ def test_alpha_fit_markdown_lists_parameters_and_errors():
     lines = {line.split("|")[1].strip(): " ".join(line.split()) for line in text.splitlines()
              if line.startswith("| ")}
     assert "scale_ms_per_gflop = 30.7 ± 1.3 ms/GFLOP" in lines["flops **(best)**"]
-    assert "| 116 | 130 | 76.1 | 712 |" in lines["flops **(best)**"]
+    # in-sample, LOSO, LOSO median, k-fold (none here), n, guards (none)
+    assert "| 116 | 130 | 76.1 | – | 712 | – |" in lines["flops **(best)**"]
     assert "gamma_kn = 1 ± 0.47 †" in lines["alpha_fit **(best)**"]
     assert "skipped: no peak_gflops" in lines["roofline"]
     assert "<table>" in markdown_page(text, "fits")

@@ -18,6 +18,7 @@ __all__ = [
     "alpha_section",
     "fidelity_section",
     "networks_section",
+    "recommended_section",
     "trends2025_section",
     "torchvision_section",
     "trends_section",
@@ -109,6 +110,35 @@ def alpha_section(devices: Mapping[str, tuple[Mapping[str, Any], pd.DataFrame]])
             + "\nLOSO: each sweep predicted by a fit on the others (`data/processed/alpha/"
             "<device>/fit_report.csv`); the neighbour floor is the error of interpolating each "
             "point from its neighbours, which no smooth model can be expected to beat.\n")
+
+
+def recommended_section(devices: Mapping[str, tuple[Mapping[str, Any], pd.DataFrame]]) -> str:
+    """Per device: the recommended time model (params.yaml ``recommended_model``, chosen on
+    out-of-sample error; docs/alpha.md) and its out-of-sample MAPE beside flops_overhead and
+    alpha_paper in the same scope."""
+    rows = []
+    for device_id, (params, report) in sorted(devices.items()):
+        rec, scope = params.get("recommended_model"), params.get("recommended_scope") or "loso"
+        sub = report[report["scope"] == scope].set_index("model")["mape_pct"]
+
+        def mape(model: str | None, sub: pd.Series = sub) -> float | None:
+            return float(sub[model]) if model and model in sub.index else None
+
+        refs = [mape("flops_overhead"), mape("alpha_paper")]
+        beats = ("–" if mape(rec) is None or any(r is None for r in refs)
+                 else "yes" if all(mape(rec) < r for r in refs) else "no")
+        rows.append({"device": device_id, "scope": scope, "recommended": rec or "–",
+                     "MAPE %": mape(rec), "flops_overhead MAPE %": refs[0],
+                     "alpha_paper MAPE %": refs[1], "beats both": beats})
+    table = pd.DataFrame(rows, columns=["device", "scope", "recommended", "MAPE %",
+                                        "flops_overhead MAPE %", "alpha_paper MAPE %",
+                                        "beats both"])
+    fmt = {c: ".1f" for c in table.columns if "%" in c}
+    return ("## Recommended time model per device (beyond the paper)\n\n"
+            + to_markdown(table, fmt)
+            + "\nOut of sample: leave-one-sweep-out from 3 sweeps, else 5-fold (scope); the "
+            "rule and the model family: `docs/alpha.md`; every model on every device: "
+            "`figures/tables/alpha_cross_device.md`.\n")
 
 
 def networks_section(tables: Mapping[str, pd.DataFrame]) -> str:

@@ -31,6 +31,8 @@ rule alpha_fit:
     input:
         timings=lambda wc: dataset_timing_inputs(TIMING_DATASETS[wc.device_id]),
         schema=schema_path("timings"),
+        # the device facts device.yaml lacks (SM count, peak, bandwidth), by its gpu_spec row
+        gpu_specs=table_path("gpu_specs"),
         library=code("alpha_fit"),
     output:
         params="data/processed/alpha/{device_id}/params.yaml",
@@ -48,14 +50,19 @@ rule alpha_fit:
     params:
         folder=lambda wc: ALPHA_FOLDERS[wc.device_id],
         device_schema=schema_path("device"),
+        gpu_specs_schema=schema_path("gpu_specs"),
         models=ALPHA_CFG["models"],
+        cpu_models=ALPHA_CFG["cpu_models"],
         starts=ALPHA_CFG["starts"],
+        family_starts=ALPHA_CFG["family_starts"],
+        kfold=ALPHA_CFG["kfold"],
+        bound=ALPHA_CFG["oos_bound"],
         seed=ALPHA_CFG["seed"],
         loss=ALPHA_CFG["loss"],
         f_scale=ALPHA_CFG["f_scale"],
         max_rel_iqr=ALPHA_CFG["max_rel_iqr"],
     message:
-        "alpha-FLOPs: fit every time model on device {wildcards.device_id} (in-sample and LOSO)"
+        "alpha-FLOPs: fit every time model on device {wildcards.device_id} (in-sample, LOSO, k-fold)"
     script:
         "../../scripts/alpha_fit.py"
 
@@ -121,7 +128,42 @@ rule alpha_fig3a_table:
         "../../scripts/alpha_fig3a_table.py"
 
 
+# Every device's time models side by side (beyond the paper): out-of-sample MAPE and median APE
+# per device x model, read from the fits (nothing refitted).
+rule alpha_cross_device:
+    input:
+        reports=[f"data/processed/alpha/{d}/fit_report.csv" for d in ALPHA_DEVICES],
+        params=[f"data/processed/alpha/{d}/params.yaml" for d in ALPHA_DEVICES],
+        library=code("alpha_cross_device"),
+    output:
+        csv="figures/tables/alpha_cross_device.csv",
+        # shown in the report as figures/report/alpha/alpha_cross_device.html (report.smk)
+        md="figures/tables/alpha_cross_device.md",
+        png=report(
+            "figures/alpha/cross_device.png",
+            caption="../report/alpha/cross_device.rst",
+            category=ALPHA_CATEGORY,
+            subcategory="Beyond the paper: time models across devices",
+            labels={"figure": "time models across devices", "data": "all devices"},
+        ),
+        pdf="figures/alpha/cross_device.pdf",
+    log:
+        "logs/alpha/alpha_cross_device.log",
+    conda:
+        "../../environment.yml"
+    params:
+        devices=list(ALPHA_DEVICES),
+    message:
+        "alpha-FLOPs: time models across {} devices (out-of-sample MAPE)".format(
+            len(ALPHA_DEVICES)
+        )
+    script:
+        "../../scripts/alpha_cross_device.py"
+
+
 TARGETS["alpha"] = alpha_targets(ALPHA_DEVICES, ALPHA_FIGURES)
+if ALPHA_DEVICES:
+    TARGETS["alpha"] += [*rules.alpha_cross_device.output]
 
 
 # The paper's own regression reproduced on its own data, only when the paper's T2000 dataset is

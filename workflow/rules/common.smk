@@ -176,8 +176,19 @@ def figure_index_sections(devices: dict, folders: dict) -> dict:
         }
         for fig in TRENDS2025_FIGURES
     ]
+    cross = (
+        [
+            {
+                "file": "figures/alpha/cross_device.png",
+                "caption": "workflow/report/alpha/cross_device.rst",
+            }
+        ]
+        if devices
+        else []
+    )
     return {
         "Desislavov et al. 2021, inference energy trends (figures/trends/)": trends,
         "Beyond the papers: the trends through 2025 (figures/trends2025/)": extended,
         "Asperti et al. 2021, α-FLOPs, per device (figures/alpha/<device>/)": alpha,
+        "Beyond the paper: α time models across devices (figures/alpha/)": cross,
     }

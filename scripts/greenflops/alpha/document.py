@@ -8,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from greenflops.alpha.models import MODEL_NAMES, get_model, is_alpha_family
+from greenflops.alpha.bounds import MAX_TRAIN_MAPE, REFERENCE
+from greenflops.alpha.models import MODEL_NAMES, get_model, is_alpha_family, is_gpu_family
 from greenflops.alpha.validation import DeviceFit, best_model
 from greenflops.io.outputs import yaml_number as _num
 from greenflops.io.render import to_markdown
@@ -31,44 +32,78 @@ def params_document(
             continue
         fit = devfit.fits[name]
         model = get_model(name)
+        rep = devfit.report[devfit.report["model"] == name].set_index("scope")
+        quality = {
+            "mape_pct": {scope: _num(rep.loc[scope, "mape_pct"]) for scope in rep.index},
+            "out_of_sample_guard": {scope: _guard_doc(g) for (m, scope), g in devfit.guards.items()
+                                    if m == name},
+        }
+        if model.kind == "learned":
+            from greenflops.alpha.learned import FEATURE_NAMES, GBT_PARAMS
+
+            models[name] = {"description": model.description, "alpha_family": False,
+                            "learned": True, "hyper_parameters": dict(GBT_PARAMS),
+                            "features": list(FEATURE_NAMES), "n": fit.n,
+                            "rms_log_residual": _num(fit.rms_log_residual), **quality}
+            continue
         specs = {s.name: s for s in fit.specs}
         params: dict[str, Any] = {}
         for key, value in fit.params.items():
             entry: dict[str, Any] = {"value": _num(value)}
             if key in specs:
                 spec = specs[key]
-                entry.update(stderr=_num(fit.stderr[key]), lower=spec.lower, upper=spec.upper,
-                             at_bound=fit.at_bound[key], unit=spec.unit, doc=spec.doc)
+                entry.update(stderr=_num(fit.stderr[key]), lower=_num(spec.lower),
+                             upper=_num(spec.upper), at_bound=fit.at_bound[key], unit=spec.unit,
+                             doc=spec.doc)
+            elif key in fit.inactive:
+                entry.update(fixed=True, doc="no contrast in the fitted rows: fixed at its "
+                                             "neutral value (no extrapolation)")
             else:
                 entry.update(fixed=True)
             params[key] = entry
-        rep = devfit.report[devfit.report["model"] == name].set_index("scope")
+        folds = devfit.folds.get(name, {})
         models[name] = {
             "description": model.description,
             "alpha_family": is_alpha_family(name),
+            "gpu_family": is_gpu_family(name),
             "parameters": params,
             "n": fit.n,
             "starts": fit.starts,
             "rms_log_residual": _num(fit.rms_log_residual),
-            "mape_pct": {scope: _num(rep.loc[scope, "mape_pct"]) for scope in rep.index},
+            **quality,
             "loso_folds": {
                 sweep: {k: _num(v) for k, v in f.params.items()}
-                for sweep, f in devfit.folds.get(name, {}).items()
+                for sweep, f in folds.items() if not sweep.startswith("kfold:")
+            },
+            "kfold_folds": {
+                label.removeprefix("kfold:"): {k: _num(v) for k, v in f.params.items()}
+                for label, f in folds.items() if label.startswith("kfold:")
             },
         }
+    rec = dict(devfit.recommendation)
     return {
         "device_id": device_id,
         "data": {
             "files": [dict(f) for f in files],
-            "rows": int(len(timings)),
+            "rows": len(timings),
             "sweeps": sorted(timings["sweep"].astype(str).unique().tolist()),
             "dtypes": sorted(timings["dtype"].astype(str).unique().tolist()),
             "neighbour_floor": dict(floor) if floor is not None else None,
         },
         "method": {
             "objective": "least squares on log(predicted) - log(measured) (relative error)",
-            "optimizer": "scipy.optimize.least_squares, method trf, bounds, multi-start",
+            "optimizer": "scipy.optimize.least_squares, method trf, bounds, multi-start, "
+                         "analytic Jacobians; weak priors on the GPU family's parameters",
             "starts": int(settings.get("starts", 8)),
+            "family_starts": settings.get("family_starts"),
+            "kfold": settings.get("kfold"),
+            "kfold_seed": settings.get("kfold_seed"),
+            "out_of_sample": "each fold warm-started at the fit on all rows (the learned model "
+                             "refitted); a fold missing its own training rows by more than "
+                             f"{MAX_TRAIN_MAPE:g}% MAPE falls back to the fold's {REFERENCE} fit, "
+                             "and every held-out prediction stays within out_of_sample_bound "
+                             "factor of it (greenflops.alpha.bounds)",
+            "out_of_sample_bound": settings.get("bound"),
             "seed": int(settings.get("seed", 0)),
             "loss": str(settings.get("loss", "linear")),
             "f_scale": float(settings.get("f_scale", 1.0)),
@@ -78,8 +113,14 @@ def params_document(
             "kernel_classes": "k1: K_h*K_w = 1, kn: K_h*K_w > 1",
         },
         "notes": dict(sorted(devfit.notes.items())),
+        "device_facts": devfit.facts.as_dict() if devfit.facts is not None else None,
         "best_alpha_model": devfit.best_alpha,
         "best_baseline_model": best_model(devfit.report, alpha=False),
+        # the model to use on this device (issue 12 reads it; else best_alpha_model)
+        "recommended_model": rec.get("model"),
+        "recommended_scope": rec.get("scope") if rec.get("model") else None,
+        "recommendation": {k: (_num(v) if isinstance(v, float) else v) for k, v in rec.items()
+                           if k not in ("model", "scope")},
         "models": models,
     }
 
@@ -90,6 +131,37 @@ def _text(value: Any, digits: int = 4) -> str:
     if isinstance(value, (int, float)):
         return f"{value:.{digits}g}"
     return str(value)
+
+
+def _guard_doc(guard: Mapping[str, Any]) -> dict[str, Any]:
+    """What the out-of-sample guards did to one model in one scope (params.yaml)."""
+    return {"fell_back_folds": list(guard.get("fell_back", [])),
+            "novel_op_rows": int(guard.get("novel", 0)),
+            "bounded_predictions": int(guard.get("bounded", 0)),
+            "neutral_factors": {k: list(v) for k, v in (guard.get("neutral") or {}).items()},
+            "mape_unguarded_pct": _num(guard.get("mape_unguarded_pct"))}
+
+
+def guard_text(model: Mapping[str, Any]) -> str:
+    """One line on what the guards did to a model (params.yaml ``models.<name>``), '' if
+    nothing."""
+    parts = []
+    for scope, g in sorted((model.get("out_of_sample_guard") or {}).items()):
+        bits = []
+        if g.get("fell_back_folds"):
+            bits.append(f"fell back to {REFERENCE} in {', '.join(g['fell_back_folds'])}")
+        if g.get("novel_op_rows"):
+            bits.append(f"{g['novel_op_rows']} rows of an op type the fold lacked kept near "
+                        f"{REFERENCE}")
+        if g.get("bounded_predictions"):
+            bits.append(f"{g['bounded_predictions']} predictions bounded")
+        neutral = g.get("neutral_factors") or {}
+        if neutral:
+            bits.append("neutral " + "; ".join(f"{', '.join(v)} in {k}"
+                                                for k, v in sorted(neutral.items())))
+        if bits:
+            parts.append(f"{scope}: " + ", ".join(bits))
+    return " / ".join(parts)
 
 
 def fit_markdown(device_id: str, params: Mapping[str, Any],
@@ -108,11 +180,15 @@ def fit_markdown(device_id: str, params: Mapping[str, Any],
     models: Mapping[str, Any] = params.get("models", {}) or {}
     best_alpha = params.get("best_alpha_model")
     best_base = params.get("best_baseline_model")
+    recommended = params.get("recommended_model")
     rows = []
     for name in list(models) + sorted(set(quality) - set(models)):
         model = models.get(name, {}) or {}
         if model.get("skipped"):
             pars = f"skipped: {model['skipped']}"
+        elif model.get("learned"):
+            pars = "learned (no parameters): " + ", ".join(
+                f"{k} = {v}" for k, v in (model.get("hyper_parameters") or {}).items())
         else:
             pars = "; ".join(
                 f"{p} = {_text(v.get('value'))} ± {_text(v.get('stderr'), 2)}"
@@ -121,22 +197,31 @@ def fit_markdown(device_id: str, params: Mapping[str, Any],
                 for p, v in (model.get("parameters", {}) or {}).items()
             )
         q = quality.get(name, {})
-        ins, loso = q.get("in_sample", {}), q.get("loso", {})
+        ins, loso, kfold = q.get("in_sample", {}), q.get("loso", {}), q.get("kfold", {})
+        mark = (" **(recommended)**" if name == recommended
+                else " **(best)**" if name in (best_alpha, best_base) else "")
         rows.append({
-            "model": name + (" **(best)**" if name in (best_alpha, best_base) else ""),
+            "model": name + mark,
             "description": str(model.get("description", "")),
             "parameters": pars,
             "in-sample MAPE %": _text(ins.get("mape_pct"), 3),
             "LOSO MAPE %": _text(loso.get("mape_pct"), 3),
             "LOSO median APE %": _text(loso.get("median_ape_pct"), 3),
+            "k-fold MAPE %": _text(kfold.get("mape_pct"), 3),
             "n": _text(ins.get("n", loso.get("n"))),
+            "out-of-sample guard": guard_text(model) or "–",
         })
     frame = pd.DataFrame(rows, columns=["model", "description", "parameters", "in-sample MAPE %",
-                                        "LOSO MAPE %", "LOSO median APE %", "n"])
+                                        "LOSO MAPE %", "LOSO median APE %", "k-fold MAPE %",
+                                        "n", "out-of-sample guard"])
+    why = (params.get("recommendation") or {}).get("why") or ""
     intro = ("Fitted parameters (value ± standard error; † = at a bound) and mean absolute "
-             "percentage error of the predicted time, in-sample and leave-one-sweep-out (LOSO: "
-             "each sweep predicted by a fit on the others). Best α model (lowest LOSO MAPE): "
-             f"**{best_alpha or '–'}**; best baseline: **{best_base or '–'}**.")
+             "percentage error of the predicted time, in-sample, leave-one-sweep-out (LOSO: "
+             "each sweep predicted by a fit on the others) and k-fold (rows split at random). "
+             f"Recommended model: **{recommended or '–'}**"
+             + (f" ({why}, {params.get('recommended_scope')})" if recommended else "")
+             + f"; best α model (lowest LOSO MAPE): **{best_alpha or '–'}**; best baseline: "
+             f"**{best_base or '–'}**. Rules: docs/alpha.md.")
     table = to_markdown(frame, title=f"α-FLOPs time models fitted on {device_id}")
     head, _, body = table.partition("\n\n")
     return (f"{head}\n\n{intro}\n\n{body}\nData: {data_folder} ; fits: "

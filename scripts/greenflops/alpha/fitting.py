@@ -2,7 +2,11 @@
 
 :func:`fit_model` minimises ``log(predicted) − log(measured)`` with bounds and several starts
 (:func:`scipy.optimize.least_squares`, method ``trf``); standard errors come from the Jacobian at
-the optimum (``σ² (JᵀJ)⁻¹``). Validation across sweeps is :mod:`greenflops.alpha.validation`.
+the optimum (``σ² (JᵀJ)⁻¹``). Models may add weak priors (one pseudo-residual per parameter,
+:class:`~greenflops.alpha.timemodel.ParamSpec`), parameters fixed where the rows give no
+contrast, and an analytic Jacobian (the GPU family). A learned model
+(:mod:`greenflops.alpha.learned`) is fitted by its estimator instead. Validation across sweeps
+and folds is :mod:`greenflops.alpha.validation`.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -33,8 +38,14 @@ class FitResult:
     starts: int
     cost: float
     specs: list[ParamSpec] = field(default_factory=list)
+    #: parameters fixed at a neutral value because the rows give their term no contrast
+    inactive: dict[str, float] = field(default_factory=dict)
+    #: a learned model's fitted estimator (predicts ms from features); None otherwise
+    predictor: Any = None
 
     def predict(self, x: Features) -> np.ndarray:
+        if self.predictor is not None:
+            return self.predictor.predict(x)
         return get_model(self.model).predict(self.params, x)
 
 
@@ -91,9 +102,17 @@ def fit_model(
         raise ValueError("need one measured time per feature row, and at least one row")
     if np.any(~np.isfinite(y)) or np.any(y <= 0):
         raise ValueError("measured times must be finite and > 0")
+    if model.kind == "learned":
+        from greenflops.alpha.learned import fit_trees
+
+        fitted = fit_trees(x, y)
+        res = np.log(fitted.predict(x)) - np.log(y)
+        return FitResult(model.name, {}, {}, {}, len(y), float(np.sqrt(np.mean(res**2))), 0,
+                         float(0.5 * np.sum(res**2)), [], predictor=fitted)
     log_y = np.log(y)
-    extra = dict(fixed or {})
-    specs = model.param_specs(list(x.dtype))
+    inactive = model.inactive(x)
+    extra = {**inactive, **dict(fixed or {})}
+    specs = [s for s in model.specs_for(x, y) if s.name not in extra]
     if not specs:
         pred = model.predict(extra, x)
         res = np.log(pred) - log_y
@@ -107,17 +126,37 @@ def fit_model(
             hi[i] = min(hi[i], _to_internal(spec, float(y.min())))
             lo[i] = min(lo[i], hi[i] - 1e-6)
 
+    priors = [(i, s.prior, s.prior_sd) for i, s in enumerate(specs)
+              if s.prior is not None and s.prior_sd]
+    prior_rows = np.zeros((len(priors), len(specs)))
+    for row, (i, _, sd) in enumerate(priors):
+        prior_rows[row, i] = 1.0 / sd
+
     def residuals(u: np.ndarray) -> np.ndarray:
         pred = model.predict({**extra, **_params_of(specs, u)}, x)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             r = np.log(pred) - log_y
-        return np.where(np.isfinite(r), r, 1e3)
+        r = np.where(np.isfinite(r), r, 1e3)
+        if priors:
+            r = np.concatenate([r, [(u[i] - m) / sd for i, m, sd in priors]])
+        return r
+
+    names = [s.name for s in specs]
+    analytic = model.jacobian_fn is not None  # in fit coordinates (ln θ for log parameters)
+
+    def jacobian(u: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            _, jac = model.jacobian_fn({**model.fixed, **extra, **_params_of(specs, u)}, x, names)
+        jac = np.where(np.isfinite(jac), jac, 0.0)
+        return np.vstack([jac, prior_rows]) if priors else jac
 
     def profiled_scale(u: np.ndarray) -> np.ndarray:
         """Set every scale so that the mean log residual of its dtype is zero."""
         u = u.copy()
         for i in scale_idx:
             u[i] = 0.0  # scale 1
+        if not scale_idx:
+            return u
         pred = model.predict({**extra, **_params_of(specs, u)}, x)
         for i in scale_idx:
             name = specs[i].name
@@ -137,16 +176,19 @@ def fit_model(
     if not initial:
         raise ValueError("no starting point: give starts >= 1 or a warm start")
     best = None
+    tol = {} if model.tol is None else {"ftol": model.tol, "xtol": model.tol}
     for u0 in initial:
         u0 = profiled_scale(np.clip(u0, lo + 1e-9, hi - 1e-9))
-        sol = least_squares(residuals, u0, bounds=(lo, hi), method="trf", x_scale="jac",
-                            max_nfev=400, loss=loss, f_scale=f_scale)
+        sol = least_squares(residuals, u0, jac=jacobian if analytic else "2-point",
+                            bounds=(lo, hi), method="trf", x_scale="jac", max_nfev=400,
+                            loss=loss, f_scale=f_scale, **tol)
         if best is None or sol.cost < best.cost - 1e-12:
             best = sol
     assert best is not None
     n, p = len(y), len(specs)
     values = _params_of(specs, best.x)
-    stderr = _stderr(best.jac, best.fun, specs, best.x, n, p)
+    data_res = best.fun[:n]
+    stderr = _stderr(best.jac, data_res, specs, best.x, n, p)
     at_bound = {s.name: bool(best.active_mask[i] != 0) for i, s in enumerate(specs)}
     return FitResult(
         model=model.name,
@@ -154,10 +196,11 @@ def fit_model(
         stderr={**{k: 0.0 for k in extra}, **stderr},
         at_bound={**{k: False for k in extra}, **at_bound},
         n=n,
-        rms_log_residual=float(np.sqrt(np.mean(best.fun**2))),
+        rms_log_residual=float(np.sqrt(np.mean(data_res**2))),
         starts=len(initial),
         cost=float(best.cost),
         specs=list(specs),
+        inactive=dict(inactive),
     )
 
 

@@ -1,103 +1,36 @@
-"""The time models fitted on timings: FLOPs baselines, rooflines and the α family.
+"""The time models fitted on timings: FLOPs baselines, rooflines, the α family, the GPU family
+and a learned reference.
 
-A *time model* (:class:`TimeModel`) maps layer features (:class:`~greenflops.alpha.features.Features`)
-and a parameter dict to predicted milliseconds; each fitted parameter is a :class:`ParamSpec`
-(start value, bounds, unit, meaning). :data:`MODEL_NAMES` lists them; names starting with
-``alpha`` are the α family (:mod:`greenflops.alpha.formula`). Fitting lives in
-:mod:`greenflops.alpha.fitting`.
+A *time model* (:class:`~greenflops.alpha.timemodel.TimeModel`) maps layer features
+(:class:`~greenflops.alpha.features.Features`) and a parameter dict to predicted milliseconds;
+each fitted parameter is a :class:`~greenflops.alpha.timemodel.ParamSpec` (start value, bounds,
+unit, meaning). :data:`MODEL_NAMES` lists them; names starting with ``alpha`` are the α family
+(:mod:`greenflops.alpha.formula`); the GPU family (implicit GEMM, tiles, waves, a smooth roofline)
+is :mod:`greenflops.alpha.gpu_models`; the gradient-boosted trees are
+:mod:`greenflops.alpha.learned`. Fitting lives in :mod:`greenflops.alpha.fitting`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from greenflops.alpha.features import Features
 from greenflops.alpha.formula import alpha_flops, channel_efficiency, paper_params, roofline_time_ms
+from greenflops.alpha.gpu_models import GPU_MODELS
+from greenflops.alpha.jacobians import jacobian_for
+from greenflops.alpha.learned import LEARNED_MODELS
+from greenflops.alpha.timemodel import ParamSpec, TimeModel, is_alpha_family, scale_keys
 
 __all__ = [
+    "GPU_FAMILY",
     "MODEL_NAMES",
     "ParamSpec",
     "TimeModel",
     "get_model",
     "is_alpha_family",
+    "is_gpu_family",
+    "is_learned",
     "scale_keys",
 ]
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """One fitted parameter: name, start value, bounds and whether it is fitted on a log scale."""
-
-    name: str
-    init: float
-    lower: float
-    upper: float
-    log: bool = False
-    unit: str = ""
-    doc: str = ""
-    #: range the random starts of a multi-start fit are drawn from (log-uniform if ``log``)
-    start_range: tuple[float, float] | None = None
-    #: value that switches this parameter's term off (nested-model warm starts); None: ``init``
-    neutral: float | None = None
-    #: cap the upper bound at the smallest measured time of the fit (a per-call overhead cannot
-    #: exceed the fastest call it is part of)
-    cap_at_min_time: bool = False
-
-
-@dataclass(frozen=True)
-class TimeModel:
-    """A time model: its parameters and a function ``predict(params, features) -> ms``.
-
-    ``scale`` parameters are per dtype (``scale_ms_per_gflop`` for a single-dtype device,
-    ``scale_ms_per_gflop.<dtype>`` with several); a dtype absent from the fit predicts NaN.
-    """
-
-    name: str
-    description: str
-    shape_params: tuple[ParamSpec, ...]
-    predict_fn: Callable[[Mapping[str, float], Features, np.ndarray], np.ndarray]
-    needs_scale: bool = True
-    fixed: Mapping[str, float] = field(default_factory=dict)
-
-    @property
-    def is_alpha(self) -> bool:
-        return is_alpha_family(self.name)
-
-    def param_specs(self, dtypes: Sequence[str]) -> list[ParamSpec]:
-        """Every fitted parameter for data with these dtypes."""
-        specs = list(self.shape_params)
-        if self.needs_scale:
-            for dtype in scale_keys(dtypes):
-                specs.append(ParamSpec(dtype, 1.0, 1e-9, 1e9, log=True, unit="ms/GFLOP",
-                                       doc="milliseconds per GFLOP (per α-GFLOP for α models)"))
-        return specs
-
-    def predict(self, params: Mapping[str, float], x: Features) -> np.ndarray:
-        """Predicted milliseconds for each row of ``x``."""
-        full = {**self.fixed, **params}
-        return self.predict_fn(full, x, _scale_per_row(full, x.dtype))
-
-
-def scale_keys(dtypes: Sequence[str]) -> list[str]:
-    """Names of the scale parameters for data with these dtypes (sorted, deterministic)."""
-    unique = sorted(set(dtypes))
-    if len(unique) <= 1:
-        return ["scale_ms_per_gflop"]
-    return [f"scale_ms_per_gflop.{d}" for d in unique]
-
-
-def _scale_per_row(params: Mapping[str, float], dtype: np.ndarray) -> np.ndarray:
-    if "scale_ms_per_gflop" in params:
-        return np.full(len(dtype), float(params["scale_ms_per_gflop"]))
-    return np.array([params.get(f"scale_ms_per_gflop.{d}", np.nan) for d in dtype], dtype=float)
-
-
-def is_alpha_family(name: str) -> bool:
-    """Model names starting with ``alpha`` are α-family models."""
-    return name.startswith("alpha")
 
 
 _BETA = dict(lower=1e-6, upper=1.0, log=True, unit="", doc="parallel fraction β of eq. 6",
@@ -178,42 +111,63 @@ def _roofline_predict(p, x, scale):
 _MODELS: dict[str, TimeModel] = {
     m.name: m
     for m in (
-        TimeModel("flops", "time ∝ FLOPs (one scale per dtype)", (), _flops_predict),
+        TimeModel("flops", "time ∝ FLOPs (one scale per dtype)", (), _flops_predict,
+                  jacobian_fn=jacobian_for("flops")),
         TimeModel("flops_overhead", "time = overhead + scale · FLOPs", (_OVERHEAD,),
-                  _flops_overhead_predict),
+                  _flops_overhead_predict, jacobian_fn=jacobian_for("flops")),
         TimeModel("roofline", "max(FLOPs / peak, bytes / bandwidth), from device.yaml; not fitted",
                   (), _roofline_predict, needs_scale=False),
         TimeModel("roofline_fit",
                   "c0 + max(FLOPs / P, bytes / W) with c0, P = 1000 / scale_ms_per_gflop GFLOP/s "
                   "and W = 1000 / ms_per_gb GB/s fitted",
-                  (_OVERHEAD, _MEMORY_ROOF), _roofline_fit_predict),
+                  (_OVERHEAD, _MEMORY_ROOF), _roofline_fit_predict,
+                  jacobian_fn=jacobian_for("roofline_fit")),
         TimeModel("alpha_paper",
                   "α-FLOPs with the paper's T2000 β, γ and S_K = ln K + 1; only the scale fitted",
-                  (), _alpha_predict, fixed=paper_params()),
+                  (), _alpha_predict, fixed=paper_params(), jacobian_fn=jacobian_for("alpha")),
         TimeModel("alpha_fit", "α-FLOPs (eq. 6), β and γ per kernel class refitted, S_K = ln K + 1",
-                  _alpha_specs(False), _alpha_predict, fixed={"sk_slope": 1.0}),
+                  _alpha_specs(False), _alpha_predict, fixed={"sk_slope": 1.0},
+                  jacobian_fn=jacobian_for("alpha")),
         TimeModel("alpha_fit_sk",
                   "α-FLOPs (eq. 6), β, γ per kernel class and S_K = 1 + s·ln K fitted",
-                  _alpha_specs(True), _alpha_predict),
+                  _alpha_specs(True), _alpha_predict, jacobian_fn=jacobian_for("alpha")),
         TimeModel("alpha_overhead", "alpha_fit_sk plus a constant per-call overhead",
-                  _alpha_specs(True) + (_OVERHEAD,), _alpha_predict),
+                  _alpha_specs(True) + (_OVERHEAD,), _alpha_predict,
+                  jacobian_fn=jacobian_for("alpha")),
         TimeModel("alpha_ext",
                   "alpha_overhead times a channel-axis efficiency "
                   "(1 + c_red_half/(C_in·K)) · (1 + c_out_half/C_out)",
-                  _alpha_specs(True) + (_OVERHEAD,) + _CHANNEL, _alpha_ext_predict),
+                  _alpha_specs(True) + (_OVERHEAD,) + _CHANNEL, _alpha_ext_predict,
+                  jacobian_fn=jacobian_for("alpha_ext")),
         TimeModel("alpha_ext_mem",
                   "alpha_ext plus a memory-traffic term ms_per_gb · (input + weight + output bytes)",
-                  _alpha_specs(True) + (_OVERHEAD,) + _CHANNEL + (_MEMORY,), _alpha_mem_predict),
+                  _alpha_specs(True) + (_OVERHEAD,) + _CHANNEL + (_MEMORY,), _alpha_mem_predict,
+                  jacobian_fn=jacobian_for("alpha_ext_mem")),
         TimeModel("alpha_roofline",
                   "α-FLOPs under a fitted roofline: c0 + max(α_K(S) · FLOPs / P, bytes / W), "
                   "β, γ per kernel class, S_K = ln K + 1",
                   _alpha_specs(False) + (_OVERHEAD, _MEMORY_ROOF), _alpha_roofline_predict,
-                  fixed={"sk_slope": 1.0}),
+                  fixed={"sk_slope": 1.0}, jacobian_fn=jacobian_for("alpha_roofline")),
+        *GPU_MODELS,
+        *LEARNED_MODELS,
     )
 }
 
-#: Every model, in report order: FLOPs baselines, roofline, then the α family.
+#: Every model, in report order: FLOPs baselines, roofline, the α family, the GPU family (from
+#: the simplest member to the fullest) and the learned reference.
 MODEL_NAMES: tuple[str, ...] = tuple(_MODELS)
+#: The GPU family (:mod:`greenflops.alpha.gpu_models`).
+GPU_FAMILY: tuple[str, ...] = tuple(m.name for m in GPU_MODELS)
+
+
+def is_gpu_family(name: str) -> bool:
+    """Whether ``name`` is a member of the GPU family."""
+    return name in GPU_FAMILY
+
+
+def is_learned(name: str) -> bool:
+    """Whether ``name`` is a learned model (no parameters to report)."""
+    return name in _MODELS and _MODELS[name].kind == "learned"
 
 
 def get_model(name: str) -> TimeModel:

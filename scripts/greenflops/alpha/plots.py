@@ -21,7 +21,7 @@ from greenflops.alpha.smoothness import flops_levels  # noqa: E402
 from greenflops.timing.contract import KEY_COLUMNS  # noqa: E402
 from greenflops.timing.grids import sweep_lines  # noqa: E402
 
-__all__ = ["figure_model", "plot_paper_figure", "plot_pred_vs_measured"]
+__all__ = ["figure_model", "plot_paper_figure", "plot_pred_vs_measured", "second_model"]
 
 _AXIS_LABEL = {"flops": "FLOPs", "batch": "batch size", "c_in": "$C_{in}$",
                "c_out": "$C_{out}$", "h": "H", "w": "W", "k_h": "kernel size K", "k_w": "$K_w$"}
@@ -59,19 +59,33 @@ def _line_label(row: Mapping[str, Any], lines: list[str]) -> str:
     return ", ".join(parts)
 
 
-def _panel(ax, frame: pd.DataFrame, panel: Mapping[str, Any], model: str | None) -> None:
+def second_model(params: Mapping[str, Any], dashed: str | None) -> str | None:
+    """The device's recommended model (``recommended_model`` of ``params.yaml``, chosen once in
+    :func:`greenflops.alpha.recommend.recommend`), drawn dotted beside the dashed α model where
+    it differs from it; None otherwise."""
+    rec = params.get("recommended_model") or None
+    return rec if rec and rec != dashed else None
+
+
+def _merge_pred(measured: pd.DataFrame, sweep: pd.DataFrame, model: str, col: str
+                ) -> pd.DataFrame:
+    key_cols = [c for c in KEY_COLUMNS if c != "sweep"]
+    pred = sweep[sweep["model"] == model][key_cols + ["time_ms_pred"]]
+    return measured.merge(pred.rename(columns={"time_ms_pred": col}), on=key_cols, how="left")
+
+
+def _panel(ax, frame: pd.DataFrame, panel: Mapping[str, Any], model: str | None,
+           second: str | None = None) -> None:
     sweep = frame[(frame["sweep"] == panel["sweep"]) & (frame["scope"] == "in_sample")]
     measured = sweep[sweep["model"] == sweep["model"].iloc[0]].copy()
     lines = list(panel["lines"])
     x = panel["x"]
     measured["flops_level"] = flops_levels(measured["flops"])
     measured["_label"] = [_line_label(r, lines) for r in measured.to_dict("records")]
-    pred = None
     if model is not None:
-        pred = sweep[sweep["model"] == model].copy()
-        key_cols = [c for c in KEY_COLUMNS if c != "sweep"]
-        pred = pred[key_cols + ["time_ms_pred"]]
-        measured = measured.merge(pred, on=key_cols, how="left", suffixes=("", "_m"))
+        measured = _merge_pred(measured, sweep, model, "_pred_dashed")
+    if second is not None:
+        measured = _merge_pred(measured, sweep, second, "_pred_dotted")
     cmap = plt.get_cmap("tab10")
     order = sorted(measured["_label"].unique(),
                    key=lambda lab: (measured.loc[measured["_label"] == lab, "flops"].max(), lab))
@@ -80,8 +94,9 @@ def _panel(ax, frame: pd.DataFrame, panel: Mapping[str, Any], model: str | None)
         color = cmap(i % 10)
         ax.plot(rows[x], rows["time_ms"], "-o", color=color, ms=3, lw=1.4, label=label)
         if model is not None:
-            col = "time_ms_pred_m" if "time_ms_pred_m" in rows else "time_ms_pred"
-            ax.plot(rows[x], rows[col], "--", color=color, lw=1.2)
+            ax.plot(rows[x], rows["_pred_dashed"], "--", color=color, lw=1.2)
+        if second is not None:
+            ax.plot(rows[x], rows["_pred_dotted"], ":", color=color, lw=1.4)
     if x in ("flops", "batch") or measured[x].max() / max(measured[x].min(), 1) > 20:
         ax.set_xscale("log")
     if measured["time_ms"].max() / measured["time_ms"].min() > 20:
@@ -118,25 +133,32 @@ def _margins(fig, left: float = 0.7, right: float = 0.2, bottom: float = 0.55,
 
 
 def plot_paper_figure(predictions: pd.DataFrame, spec: Mapping[str, Any], model: str,
-                      device_id: str):
+                      device_id: str, second: str | None = None):
     """One paper figure: one panel per sweep of ``spec['sweeps']``, its lines as the sweep's
-    family draws them (:func:`greenflops.timing.grids.sweep_lines`); dashed ``model`` if
-    ``predicted``."""
+    family draws them (:func:`greenflops.timing.grids.sweep_lines`); dashed ``model`` and
+    dotted ``second`` (the recommended model, :func:`second_model`) if ``predicted``."""
     if predictions.empty:
         return _nothing_to_draw(device_id, spec["paper"])
     lines = sweep_lines(spec["sweeps"])
     panels = [{"sweep": sweep, **lines[sweep]} for sweep in spec["sweeps"]]
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.0), squeeze=False)
     for ax, panel in zip(axes[0], panels):
-        _panel(ax, predictions, panel, model if spec.get("predicted") else None)
-    suffix = f" (dashed: {model})" if spec.get("predicted") and model else ""
+        predicted = bool(spec.get("predicted"))
+        _panel(ax, predictions, panel, model if predicted else None,
+               second if predicted else None)
+    drawn = [f"dashed: {model}"] if spec.get("predicted") and model else []
+    if spec.get("predicted") and second:
+        drawn.append(f"dotted: {second}, recommended")
+    # the models on a second line: one panel is too narrow for the whole title on one
+    suffix = f"\n({'; '.join(drawn)})" if drawn else ""
     fig.suptitle(f"{spec['paper']} regenerated on {device_id}{suffix}", fontsize=10)
-    _margins(fig)
+    _margins(fig, top=0.75 if drawn else 0.45)
     return fig
 
 
 def plot_pred_vs_measured(predictions: pd.DataFrame, report: pd.DataFrame, device_id: str):
-    """Predicted vs measured (log-log) for every model, in-sample, with each model's LOSO MAPE."""
+    """Predicted vs measured (log-log) for every model, in-sample, with each model's LOSO and
+    k-fold MAPE."""
     if predictions.empty:
         return _nothing_to_draw(device_id, "Predicted vs measured")
     ins = predictions[predictions["scope"] == "in_sample"]
@@ -165,6 +187,8 @@ def plot_pred_vs_measured(predictions: pd.DataFrame, report: pd.DataFrame, devic
         rep = report[report["model"] == model].set_index("scope")["mape_pct"]
         title = f"{model}\nMAPE in-sample {rep.get('in_sample', np.nan):.1f}%"
         title += f", LOSO {rep.get('loso', np.nan):.1f}%"
+        if "kfold" in rep:
+            title += f", k-fold {rep['kfold']:.1f}%"
         ax.set_title(title, fontsize=8)
         ax.set_xlabel("measured (ms)", fontsize=8)
         ax.set_ylabel("predicted (ms)", fontsize=8)

@@ -15,10 +15,17 @@ import pandas as pd
 
 from greenflops.alpha.features import features_from_frame
 from greenflops.alpha.models import get_model
-from greenflops.timing.contract import TIMING_COLUMNS
+from greenflops.timing.contract import KEY_COLUMNS, TIMING_COLUMNS
 from greenflops.timing.grids import FAMILIES, conv_point, linear_point
 
-__all__ = ["SWEEPS", "sweep_configs", "synthetic_timings"]
+__all__ = [
+    "SWEEPS",
+    "SYNTHETIC_GPU",
+    "SYNTHETIC_TRUTH",
+    "sweep_configs",
+    "synthetic_device",
+    "synthetic_timings",
+]
 
 #: Sweep families of the paper, as named in the timing contract.
 SWEEPS: tuple[str, ...] = tuple(name for name, fam in FAMILIES.items() if fam.paper)
@@ -37,7 +44,7 @@ def sweep_configs(sweeps: Sequence[str] = SWEEPS) -> pd.DataFrame:
     rows: list[dict] = []
     for sweep in sweeps:
         if sweep == "dense_vs_conv":  # Fig. 1b: same FLOPs spread over W, H, C_in, C_out
-            for x in range(0, 6):
+            for x in range(6):
                 d = 100 * 2**x
                 rows.append(_dense(sweep, d, d))
                 rows.append(_conv(sweep, d, d, 1, 1, 1))
@@ -101,3 +108,53 @@ def synthetic_timings(
     frame["runs"] = 50
     frame["energy_j"] = np.nan
     return frame[list(TIMING_COLUMNS)]
+
+
+#: device.yaml of the synthetic GPU of :func:`synthetic_device`.
+SYNTHETIC_GPU: dict = {"device_id": "synthetic-gpu", "device_type": "cuda", "multiprocessors": 40,
+                       "peak_gflops": 10000.0, "peak_gflops_dtype": "float32",
+                       "mem_bandwidth_gbs": 500.0}
+#: The ``wave_c`` parameters that time it.
+SYNTHETIC_TRUTH: dict[str, float] = {"t0": 0.005, "q": 3.0, "P": 7000.0, "BW": 400.0, "p": 3.0,
+                                     "h": 20.0, "e_kn": 1.2, "g_w": 1.7, "g_f": 1.3}
+
+
+def synthetic_device(n: int = 20000, n_sweeps: int = 20, seed: int = 0, noise_sd: float = 0.05,
+                     model: str = "wave_c", params: Mapping[str, float] | None = None
+                     ) -> tuple[pd.DataFrame, dict]:
+    """A synthetic GPU (:data:`SYNTHETIC_GPU`) of ``n`` layers of random shapes (70 %
+    convolutions, 30 % GEMMs) in ``n_sweeps`` sweeps, timed by ``model`` with ``params``
+    (default ``wave_c`` at :data:`SYNTHETIC_TRUTH`) and log-normal noise: timing rows in the
+    contract format, unique by key, and the device.yaml. For the fit's time budget and for
+    parameter recovery; nothing here is measured."""
+    from greenflops.alpha.device_facts import device_facts
+
+    rng = np.random.default_rng(seed)
+    conv = rng.random(n) < 0.7
+    k = rng.choice([1, 3, 5, 7], n, p=[0.4, 0.45, 0.1, 0.05])
+    hw = rng.choice([7, 14, 28, 56, 112], n)
+    frame = pd.DataFrame({
+        "sweep": [f"sweep_{i:02d}" for i in rng.integers(0, n_sweeps, n)],
+        "op": np.where(conv, "conv2d", "linear"),
+        "batch": np.where(conv, rng.choice([1, 4, 8, 16, 32], n),
+                          rng.choice([1, 16, 64, 256, 1024, 4096], n)),
+        "c_in": 2 ** rng.integers(2, 12, n), "c_out": 2 ** rng.integers(3, 12, n),
+        "h": np.where(conv, hw, 1), "w": np.where(conv, hw, 1),
+        "k_h": np.where(conv, k, 1), "k_w": np.where(conv, k, 1),
+        "stride": np.where(conv & (rng.random(n) < 0.2), 2, 1), "dtype": "float32",
+    })
+    frame["padding"] = np.where(conv, (frame["k_h"] - 1) // 2, 0)
+    frame["groups"] = 1
+    ho = (frame["h"] + 2 * frame["padding"] - frame["k_h"]) // frame["stride"] + 1
+    wo = (frame["w"] + 2 * frame["padding"] - frame["k_w"]) // frame["stride"] + 1
+    frame["flops"] = (2 * frame["batch"] * frame["c_out"] * frame["c_in"] * frame["k_h"]
+                      * frame["k_w"] * ho * wo).astype(np.int64)
+    frame = frame.drop_duplicates(list(KEY_COLUMNS)).reset_index(drop=True)
+    device = dict(SYNTHETIC_GPU)
+    x = features_from_frame(frame, device_facts(device, None, ["float32"]))
+    clean = get_model(model).predict(dict(params or SYNTHETIC_TRUTH), x)
+    frame["time_ms"] = clean * np.exp(rng.normal(0.0, noise_sd, len(frame)))
+    frame["time_ms_iqr"] = frame["time_ms"] * 0.02
+    frame["runs"] = 50
+    frame["energy_j"] = np.nan
+    return frame[list(TIMING_COLUMNS)], device

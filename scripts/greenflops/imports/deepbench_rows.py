@@ -5,11 +5,13 @@
   output size from padding and stride. Where the sheet has P / Q columns (output width /
   height) they must agree with that size.
 * GEMM ``C(M×N) = A(M×K)·B(K×N)`` → ``linear`` with ``batch = N, c_in = K, c_out = M``, FLOPs
-  ``2·M·N·K``. The transposes are not a contract column, and the same M, N, K appears as NN and
-  as TN (forward and backward-data GEMMs of one layer, timed differently), so they go into the
-  sweep name: ``gemm_<app>`` for NN, ``gemm_tn_<app>``, ``gemm_nt_<app>``, ``gemm_tt_<app>``.
+  ``2·M·N·K``. The transposes are not a contract column: the row carries them as ``__transpose``
+  (``NN``, ``TN``, ...) and the importer keeps the first row of each M, N, K of a sweep, counting
+  the same M, N, K with other transposes (forward and backward-data GEMMs of one layer) as a
+  shape listed twice (:mod:`greenflops.imports.deepbench`).
 * Sweeps are ``<kind>_<application>`` (``conv_vision``, ``gemm_deepspeech``); a blank
-  application cell gives ``unlabelled``.
+  application cell gives ``unlabelled`` unless the importer found the row's application in the
+  labelled workbook (``label``, after checking that the two rows' shapes agree).
 
 A row that cannot be converted gets one reason of :data:`REASONS`, the first that applies in this
 order: note row, padded kernel, bad shape, asymmetric stride, asymmetric padding, kernel larger
@@ -24,7 +26,8 @@ from typing import Any
 from greenflops.imports.rows import conv_output_size, conv_row, linear_row
 from greenflops.imports.xlsx import SHAPE, TIME, Row, Section, cell
 
-__all__ = ["FLAG_NOTES", "REASONS", "application", "convert_row", "slug", "time_reason"]
+__all__ = ["FLAG_NOTES", "REASONS", "application", "convert_row", "shape_key", "slug",
+           "time_reason"]
 
 #: Why a row is not imported (keys of the summaries), with what each reason means.
 REASONS: dict[str, str] = {
@@ -44,6 +47,9 @@ REASONS: dict[str, str] = {
                             "order)",
     "duplicate_shape": "shape repeated within a sweep (a layer recurring in a network); first "
                        "kept",
+    "duplicate_shape_transposed": "GEMM with the M, N, K of an earlier GEMM of its sweep but "
+                                  "other transposes (the contract has no transpose column): a "
+                                  "shape listed twice, first kept",
     "note_row": "a text row inside a section (footnote), not a layer",
     "section_sparse_gemm": "sparse GEMM section: no contract op",
     "section_rnn": "recurrent-layer section (vanilla RNN / LSTM / GRU): no contract op",
@@ -117,8 +123,23 @@ def application(section: Section, row: Row) -> str:
     return slug(value)
 
 
+def shape_key(section: Section, row: Row) -> tuple[Any, ...] | None:
+    """What identifies a kernel row across workbooks: its shape cells (by header name, as
+    integers where they are) and, for a GEMM, its transposes; None for a row without any numeric
+    shape cell (a footnote)."""
+    values = [cell(row, section.columns[c]) for c in SHAPE[section.kind]]
+    if not any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return None
+    key = [as_int(v, 0) if as_int(v, 0) is not None else v for v in values]
+    if section.kind == "gemm":
+        key += [str(cell(row, section.columns[c]) or "").strip().upper()
+                for c in ("a transpose", "b transpose")]
+    return tuple(key)
+
+
 def _gemm(section: Section, row: Row, values: dict[str, Any], dtype: str, runs: int,
-          time_ms: float | None, reason: str | None) -> tuple[dict[str, Any] | None, str]:
+          time_ms: float | None, reason: str | None, app: str
+          ) -> tuple[dict[str, Any] | None, str]:
     m, n, k = (as_int(values[c], 1) for c in ("m", "n", "k"))
     ta = str(cell(row, section.columns["a transpose"]) or "").strip().upper()
     tb = str(cell(row, section.columns["b transpose"]) or "").strip().upper()
@@ -126,13 +147,15 @@ def _gemm(section: Section, row: Row, values: dict[str, Any], dtype: str, runs: 
         return None, "bad_shape"
     if reason is not None:
         return None, reason
-    kind = "gemm" if (ta, tb) == ("N", "N") else f"gemm_{ta.lower()}{tb.lower()}"
-    return linear_row(f"{kind}_{application(section, row)}", batch=n, d_in=k, d_out=m,
-                      dtype=dtype, time_ms=time_ms, runs=runs), "imported"
+    out = linear_row(f"gemm_{app}", batch=n, d_in=k, d_out=m, dtype=dtype, time_ms=time_ms,
+                     runs=runs)
+    out["__transpose"] = ta + tb
+    return out, "imported"
 
 
 def _conv(section: Section, row: Row, values: dict[str, Any], dtype: str, runs: int,
-          time_ms: float | None, reason: str | None) -> tuple[dict[str, Any] | None, str]:
+          time_ms: float | None, reason: str | None, app: str
+          ) -> tuple[dict[str, Any] | None, str]:
     shape = {c: as_int(values[c], 0 if c.startswith("pad") else 1) for c in values}
     if any(v is None for v in shape.values()):
         return None, "bad_shape"
@@ -155,7 +178,7 @@ def _conv(section: Section, row: Row, values: dict[str, Any], dtype: str, runs: 
             flag = "pq_transposed"
     if reason is not None:
         return None, reason
-    out = conv_row(f"conv_{application(section, row)}", batch=shape["n"], c_in=shape["c"],
+    out = conv_row(f"conv_{app}", batch=shape["n"], c_in=shape["c"],
                    c_out=shape["k"], h=shape["h"], w=shape["w"], k_h=shape["r"], k_w=shape["s"],
                    stride=stride, padding=pad, dtype=dtype, time_ms=time_ms, runs=runs)
     if flag:
@@ -163,15 +186,20 @@ def _conv(section: Section, row: Row, values: dict[str, Any], dtype: str, runs: 
     return out, "imported"
 
 
-def convert_row(section: Section, row: Row, dtype: str, runs: int
+def convert_row(section: Section, row: Row, dtype: str, runs: int, label: str | None = None
                 ) -> tuple[dict[str, Any] | None, str]:
     """A contract row (or None) and the reason: ``imported`` or why not (:data:`REASONS`).
-    An imported row may carry ``__flags`` (:data:`FLAG_NOTES`), removed before writing."""
+    An imported row may carry ``__flags`` (:data:`FLAG_NOTES`) and ``__transpose`` (GEMMs),
+    removed before writing. ``label`` is the application to use where the row's own cell is
+    blank (found by the importer in the labelled workbook)."""
     values = {c: cell(row, section.columns[c]) for c in SHAPE[section.kind]}
     if not any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values.values()):
         return None, "note_row"
     if _padded(section, row):
         return None, "padded_kernel"
     time_ms, reason = time_reason(cell(row, section.columns[TIME[section.kind]]))
+    app = application(section, row)
+    if app == "unlabelled" and label:
+        app = label
     convert = _gemm if section.kind == "gemm" else _conv
-    return convert(section, row, values, dtype, runs, time_ms, reason)
+    return convert(section, row, values, dtype, runs, time_ms, reason, app)

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from greenflops.alpha.device_facts import facts_from_document
 from greenflops.alpha.document import device_time_model, fitted_params
 from greenflops.alpha.features import features_from_frame
 from greenflops.alpha.models import MODEL_NAMES, get_model
@@ -121,7 +122,9 @@ def fitted_models(params: Mapping[str, Any]) -> list[str]:
 def _model_ms(rows: pd.DataFrame, params: Mapping[str, Any], model: str) -> np.ndarray:
     if rows.empty:
         return np.zeros(0)
-    return get_model(model).predict(fitted_params(params, model), features_from_frame(rows))
+    # the GPU family needs the device facts the fit used (SMs, CPU or GPU tile sets)
+    x = features_from_frame(rows, facts_from_document(params))
+    return get_model(model).predict(fitted_params(params, model), x)
 
 
 def predict_ops(ops: pd.DataFrame, params: Mapping[str, Any],

@@ -111,13 +111,14 @@ def grouped_check(grouped: pd.DataFrame, rows: pd.DataFrame, params: Mapping[str
 
     ``grouped``: the timing-contract rows (groups > 1); ``rows``: the same as op-cost rows
     (:func:`greenflops.networks.costs.grouped_rows`)."""
+    from greenflops.alpha.device_facts import facts_from_document
     from greenflops.alpha.document import fitted_params
     from greenflops.alpha.features import features_from_frame
     from greenflops.alpha.models import MODEL_NAMES, get_model
 
     if grouped.empty:
         return pd.DataFrame(columns=["kind", "model", "mape_pct", "median_ratio", "n"])
-    x = features_from_frame(grouped)
+    x = features_from_frame(grouped, facts_from_document(params))
     t = grouped["time_ms"].to_numpy(float)
     kinds = rows["kind"].to_numpy()
     preds: dict[str, np.ndarray] = {}

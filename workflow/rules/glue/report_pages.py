@@ -181,6 +181,17 @@ _ALPHA_TABLES = {
         "title": "Fidelity: the α-FLOPs regression on the paper's T2000 data",
     },
 }
+_ALPHA_TABLES["alpha_cross_device"] = {
+    "source": "figures/tables/alpha_cross_device.md",
+    "subcategory": "Beyond the paper: time models across devices",
+    "labels": {"table": "time models across devices", "data": "all devices"},
+    "caption": "Beyond the paper: every device's time models side by side, their out-of-sample "
+               "MAPE and median APE (leave-one-sweep-out from 3 sweeps, else seeded 5-fold): "
+               "each device's recommended model (docs/alpha.md) against flops_overhead, "
+               "alpha_paper, its best α model and the learned reference, then every model. "
+               "Data: data/processed/alpha/<device>/fit_report.csv and params.yaml.",
+    "title": "α time models across devices",
+}
 _NETWORK_TABLES = {
     "flops_comparison": {
         "source": "figures/networks/flops_comparison.md",
@@ -300,8 +311,10 @@ def report_tables(targets: Iterable[str], folders: Mapping[str, str] | None = No
                            "data": "all sweeps"},
                 "caption": f"Time models of Asperti et al. (2021) fitted on device {dev}: every "
                            "model's parameters (value ± standard error) and its mean absolute "
-                           "percentage error in-sample and leave-one-sweep-out; α-FLOPs (eq. 5-6, "
-                           "the paper's β, γ refitted) beside FLOPs-only and roofline baselines. "
+                           "percentage error in-sample, leave-one-sweep-out and 5-fold; α-FLOPs "
+                           "(eq. 5-6, the paper's β, γ refitted) beside FLOPs-only and roofline "
+                           "baselines, the GPU family and a learned reference (docs/alpha.md), "
+                           "the recommended model marked and what the out-of-sample guards did. "
                            f"Data: {data} (the device's timing sweeps).",
                 "title": f"α parameters and fit quality — {dev}",
             }
