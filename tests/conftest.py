@@ -30,6 +30,8 @@ def root() -> Path:
 def copy_project(dest: Path) -> Path:
     """Copy the workflow with its committed inputs (no .venv, .snakemake, logs or derived outputs)."""
     shutil.copytree(ROOT, dest, ignore=_COPY_IGNORE)
+    # Imported datasets are git-ignored outputs of config imports, never inputs of a clean clone.
+    shutil.rmtree(dest / "data" / "imported", ignore_errors=True)
     for derived in ("data/processed", "figures"):
         target = dest / derived
         if target.exists():
