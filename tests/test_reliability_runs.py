@@ -151,8 +151,12 @@ def test_new_device_folder_runs_only_that_devices_jobs(built: Path):
     per_device = {out: rule for out, rule in planned.items() if f"/{device}/" in out}
     others = {rule for out, rule in planned.items() if out not in per_device}
     # Aggregates that must include the new device: the timing inventory lists every dataset,
-    # the summary its fit, the figure index its figures.
-    assert others == {"timings_inventory", "summary", "figure_index"}, planned
+    # the summary its fit, the figure index its figures, the cross-device table (and its report
+    # page) its recommended model.
+    assert others == {"timings_inventory", "summary", "figure_index", "alpha_cross_device",
+                      "report_table"}, planned
+    assert {out for out, rule in planned.items() if rule == "report_table"
+            and out not in per_device} == {"figures/report/alpha/alpha_cross_device.html"}
     figures = f"alpha_figures_{device.replace('-', '_')}"
     rules = set(per_device.values())
     assert {"alpha_fit", figures, "alpha_fig3a_table", "report_table"} <= rules, rules

@@ -27,7 +27,8 @@ def _module_file(scripts: Path, module: str) -> Path | None:
     return None
 
 
-def _imported_modules(path: Path) -> set[str]:
+@functools.cache  # each module is read once per workflow load, however many scripts import it
+def _imported_modules(path: Path) -> frozenset[str]:
     """Library modules that ``path`` imports anywhere (top level or inside functions)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found: set[str] = set()
@@ -40,7 +41,7 @@ def _imported_modules(path: Path) -> set[str]:
             found.add(node.module)
             # `from greenflops.trends import figures` imports a submodule
             found.update(f"{node.module}.{a.name}" for a in node.names)
-    return found
+    return frozenset(found)
 
 
 @functools.cache
