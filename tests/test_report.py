@@ -74,6 +74,9 @@ def test_every_figure_is_in_the_report_grouped_by_paper_and_figure(built: Path, 
     pngs = {str(p.relative_to(built)) for p in (built / "figures").rglob("*.png")}
     assert len(pngs) >= 15, pngs
     assert pngs <= set(results), f"figures missing from the report: {sorted(pngs - set(results))}"
+    index = (built / "figures" / "index.md").read_text(encoding="utf-8")
+    unlisted = sorted(p for p in pngs if f"`{p}`" not in index)
+    assert not unlisted, f"figures missing from figures/index.md: {unlisted}"
     categories = _categories(report)
     # the two papers, and the whole networks beyond both (docs/networks.md)
     assert set(categories) == PAPERS | {TRENDS2025_CATEGORY, NETWORKS_CATEGORY, SUMMARY_CATEGORY}, (

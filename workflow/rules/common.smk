@@ -186,9 +186,19 @@ def figure_index_sections(devices: dict, folders: dict) -> dict:
         if devices
         else []
     )
+    # The networks stage's two figures (docs/networks.md), made whenever it has networks.
+    networks = [
+        {
+            "file": f"figures/networks/{stem}.png",
+            "caption": f"workflow/report/networks/{stem}.rst",
+        }
+        for stem in ("pred_vs_measured", "energy")
+        if config["networks"]["architectures"]
+    ]
     return {
         "Desislavov et al. 2021, inference energy trends (figures/trends/)": trends,
         "Beyond the papers: the trends through 2025 (figures/trends2025/)": extended,
         "Asperti et al. 2021, α-FLOPs, per device (figures/alpha/<device>/)": alpha,
         "Beyond the paper: α time models across devices (figures/alpha/)": cross,
+        "Beyond the papers: whole networks (figures/networks/)": networks,
     }
