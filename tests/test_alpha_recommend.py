@@ -52,6 +52,9 @@ def test_rule_scope_is_kfold_under_three_sweeps_and_loso_wins_disagreements():
     assert recommend(report, n_sweeps=3)["model"] == "b"  # LOSO wins
     rec = recommend(report, n_sweeps=2)
     assert rec["model"] == "a" and rec["scope"] == "kfold"
+    # two sweeps but k-fold skipped (too few rows): LOSO still recommends
+    loso_only = recommend(_report([("a", "loso", 30.0), ("b", "loso", 20.0)]), n_sweeps=2)
+    assert loso_only["model"] == "b" and loso_only["scope"] == "loso"
     none = recommend(_report([("a", "loso", 120.0), ("a", "kfold", 101.0)]), 4)
     assert none["model"] is None and str(MAX_OOS_MAPE).rstrip("0").rstrip(".") in none["why"]
 

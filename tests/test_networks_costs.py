@@ -235,3 +235,15 @@ def test_validate_device_and_cost_model():
     unvalidated = cost_model("other", PARAMS, None, none)
     assert unvalidated["validated"] is None and "no op sweep" in unvalidated["note"]
     assert unvalidated["correction"] == NetCorrection().to_dict()
+
+
+def test_two_measured_networks_leave_the_correction_neutral():
+    """Leave-one-network-out needs 2 other networks: with 2 measured, no correction is fitted,
+    so the cost model holds what its note says (neutral), not an unvalidated in-sample fit."""
+    predictions = _device_predictions()
+    two = predictions[predictions["network"].isin(["a", "b"])]
+    _, facts = validate_device(two, "dev", PARAMS)
+    assert facts["networks"] == 2 and "correction" not in facts
+    doc = cost_model("dev", PARAMS, {"costs": {k: c.to_dict() for k, c in COSTS.items()}},
+                     facts)
+    assert doc["correction"] == NetCorrection().to_dict() and "neutral" in doc["note"]

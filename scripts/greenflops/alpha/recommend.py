@@ -47,6 +47,8 @@ def recommend(report: pd.DataFrame, n_sweeps: int,
     table = report.pivot_table(index="model", columns="scope", values="mape_pct",
                                aggfunc="first") if len(report) else pd.DataFrame()
     primary = "loso" if n_sweeps >= MIN_SWEEPS_LOSO else "kfold"
+    if primary == "kfold" and "kfold" not in table.columns and "loso" in table.columns:
+        primary = "loso"  # k-fold skipped (too few rows) on a device of few sweeps
     other = "kfold" if primary == "loso" else "loso"
     rule = (f"lowest {primary} MAPE among interpretable models with every out-of-sample MAPE "
             f"<= {MAX_OOS_MAPE:g}%; within {TIE_PCT:g} point(s): lower {other} MAPE, then fewer "
