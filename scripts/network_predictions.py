@@ -6,19 +6,12 @@ op tables are read from data/raw/networks/<network>/."""
 
 from pathlib import Path
 
-import yaml
-
 from greenflops.io.outputs import log_to_file, write_csv
-from greenflops.io.tables import read_table
+from greenflops.io.tables import read_table, read_yaml
 from greenflops.networks.costs import LinearCost
 from greenflops.networks.validation import prediction_rows
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
-
-
-def load_yaml(path):
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
 
 
 with log_to_file(snakemake.log[0]) as log:
@@ -29,13 +22,13 @@ with log_to_file(snakemake.log[0]) as log:
     for device_id, paths in snakemake.params.devices.items():
         costs = None
         if paths["op_costs"]:
-            doc = load_yaml(paths["op_costs"])
+            doc = read_yaml(paths["op_costs"])
             costs = {k: LinearCost.from_dict(v) for k, v in doc["costs"].items()}
         measured = (read_table(paths["measured"], inp.timing_schema)
                     if paths["measured"] else None)
         if measured is not None and (measured["network"] != network).any():
             raise ValueError(f"{paths['measured']}: rows of another network than {network}")
-        devices[device_id] = {"params": load_yaml(paths["params"]), "op_costs": costs,
+        devices[device_id] = {"params": read_yaml(paths["params"]), "op_costs": costs,
                               "measured": measured}
     predictions, per_op = prediction_rows(network, op_tables, devices)
     log.info("\n%s", predictions[predictions["model"] == "combo"].to_string(index=False))

@@ -3,9 +3,8 @@
 measured; figures/networks/energy.csv, .md and a figure. Missing values stay missing, with why."""
 
 import pandas as pd
-import yaml
-
 from greenflops.io.outputs import atomic_write_text, log_to_file, save_figure, write_csv
+from greenflops.io.tables import read_yaml
 from greenflops.networks.energy import energy_table
 from greenflops.networks.plots import plot_energy
 from greenflops.networks.tables import energy_markdown
@@ -13,16 +12,11 @@ from greenflops.networks.tables import energy_markdown
 snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
 
 
-def load_yaml(path):
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
 with log_to_file(snakemake.log[0]) as log:
     inp, out = snakemake.input, snakemake.output
     predictions = pd.concat([pd.read_csv(p) for p in inp.predictions], ignore_index=True)
-    devices = {d: load_yaml(p) for d, p in snakemake.params.device_facts.items()}
-    cost_models = {d: load_yaml(p) for d, p in snakemake.params.cost_models.items()}
+    devices = {d: read_yaml(p) for d, p in snakemake.params.device_facts.items()}
+    cost_models = {d: read_yaml(p) for d, p in snakemake.params.cost_models.items()}
     efficiency = pd.read_csv(inp.efficiency)
     table = energy_table(predictions, cost_models, devices, efficiency,
                          snakemake.params.reference)

@@ -5,18 +5,13 @@ Deterministic: it reads the per-network predictions and nothing is timed here.""
 
 import pandas as pd
 import yaml
-
 from greenflops.io.outputs import atomic_write_text, log_to_file, save_figure, write_csv
+from greenflops.io.tables import read_yaml
 from greenflops.networks.plots import plot_pred_vs_measured
 from greenflops.networks.tables import validation_markdown
 from greenflops.networks.validation import COMBO_LONO, cost_model, validate_device
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
-
-
-def load_yaml(path):
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
 
 
 with log_to_file(snakemake.log[0]) as log:
@@ -26,12 +21,12 @@ with log_to_file(snakemake.log[0]) as log:
     tables, facts, params = {}, {}, {}
     frames = []
     for device_id, paths in devices.items():
-        params[device_id] = load_yaml(paths["params"])
+        params[device_id] = read_yaml(paths["params"])
         table, fact = validate_device(predictions, device_id, params[device_id])
         tables[device_id], facts[device_id] = table, fact
         if not table.empty:
             frames.append(table.assign(device_id=device_id))
-        costs = load_yaml(paths["op_costs"]) if paths["op_costs"] else None
+        costs = read_yaml(paths["op_costs"]) if paths["op_costs"] else None
         doc = cost_model(device_id, params[device_id], costs, fact)
         atomic_write_text(paths["cost_model"],
                           yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100))

@@ -47,12 +47,20 @@ __all__ = [
     "key_text",
     "load_schema",
     "read_table",
+    "read_yaml",
     "row_lines",
     "validate_records",
 ]
 
 _TRUE = {"true", "True", "TRUE", "1", "yes"}
 _FALSE = {"false", "False", "FALSE", "0", "no"}
+
+
+def read_yaml(path: str | Path) -> Any:
+    """A YAML document the workflow wrote itself (params.yaml, op costs, device facts), read with
+    ``safe_load``."""
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
 
 
 class TableValidationError(ValueError):

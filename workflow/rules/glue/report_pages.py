@@ -180,17 +180,17 @@ _ALPHA_TABLES = {
                    "recovered. Data: data/imported/asperti2021-quadro-t2000/ (config imports).",
         "title": "Fidelity: the α-FLOPs regression on the paper's T2000 data",
     },
-}
-_ALPHA_TABLES["alpha_cross_device"] = {
-    "source": "figures/tables/alpha_cross_device.md",
-    "subcategory": "Beyond the paper: time models across devices",
-    "labels": {"table": "time models across devices", "data": "all devices"},
-    "caption": "Beyond the paper: every device's time models side by side, their out-of-sample "
-               "MAPE and median APE (leave-one-sweep-out from 3 sweeps, else seeded 5-fold): "
-               "each device's recommended model (docs/alpha.md) against flops_overhead, "
-               "alpha_paper, its best α model and the learned reference, then every model. "
-               "Data: data/processed/alpha/<device>/fit_report.csv and params.yaml.",
-    "title": "α time models across devices",
+    "alpha_cross_device": {
+        "source": "figures/tables/alpha_cross_device.md",
+        "subcategory": "Beyond the paper: time models across devices",
+        "labels": {"table": "time models across devices", "data": "all devices"},
+        "caption": "Beyond the paper: every device's time models side by side, their out-of-sample "
+                   "MAPE and median APE (leave-one-sweep-out from 3 sweeps, else seeded 5-fold): "
+                   "each device's recommended model (docs/alpha.md) against flops_overhead, "
+                   "alpha_paper, its best α model and the learned reference, then every model. "
+                   "Data: data/processed/alpha/<device>/fit_report.csv and params.yaml.",
+        "title": "α time models across devices",
+    },
 }
 _NETWORK_TABLES = {
     "flops_comparison": {
@@ -263,21 +263,16 @@ def report_tables(targets: Iterable[str], folders: Mapping[str, str] | None = No
             "caption": spec["caption"],
             "title": f"{spec['labels']['table']} — Desislavov et al. (2021)",
         }
-    for name, spec in _ALPHA_TABLES.items():
-        if spec["source"] in present:
-            pages[f"alpha/{name}"] = {
-                "kind": "markdown", "inputs": {"source": spec["source"]},
-                "category": ALPHA_CATEGORY, "subcategory": spec["subcategory"],
-                "labels": dict(spec["labels"]), "caption": spec["caption"],
-                "title": spec["title"]}
-    for name, spec in _NETWORK_TABLES.items():
-        if spec["source"] in present:
-            pages[f"networks/{name}"] = {
-                "kind": "markdown", "inputs": {"source": spec["source"]},
-                "category": NETWORKS_CATEGORY, "subcategory": spec["subcategory"],
-                "labels": dict(spec["labels"]), "caption": spec["caption"],
-                "title": spec["title"],
-            }
+    for folder, category, tables in (("alpha", ALPHA_CATEGORY, _ALPHA_TABLES),
+                                     ("networks", NETWORKS_CATEGORY, _NETWORK_TABLES)):
+        for name, spec in tables.items():
+            if spec["source"] in present:
+                pages[f"{folder}/{name}"] = {
+                    "kind": "markdown", "inputs": {"source": spec["source"]},
+                    "category": category, "subcategory": spec["subcategory"],
+                    "labels": dict(spec["labels"]), "caption": spec["caption"],
+                    "title": spec["title"],
+                }
     for target in targets:
         match = _OP_COSTS_FILE.match(target)
         if match:
