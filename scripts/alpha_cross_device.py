@@ -2,13 +2,13 @@
 APE per device × model, figures/tables/alpha_cross_device.{csv,md} and a figure."""
 
 import pandas as pd
-import yaml
 from greenflops.alpha.cross_device import (
     cross_device_markdown,
     cross_device_table,
     plot_cross_device,
 )
 from greenflops.io.outputs import atomic_write_text, log_to_file, save_figure, write_csv
+from greenflops.io.plainyaml import read_yaml
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
 
@@ -19,8 +19,7 @@ with log_to_file(snakemake.log[0]) as log:
     reports = {d: pd.read_csv(p) for d, p in zip(devices, snakemake.input.reports)}
     params = {}
     for d, path in zip(devices, snakemake.input.params):
-        with open(path, encoding="utf-8") as handle:
-            params[d] = yaml.safe_load(handle)
+        params[d] = read_yaml(path)
     table = cross_device_table(reports, params)
     write_csv(table, snakemake.output.csv)
     atomic_write_text(snakemake.output.md, cross_device_markdown(table))

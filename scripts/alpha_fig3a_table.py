@@ -2,11 +2,11 @@
 alpha_fig3a_table)."""
 
 import pandas as pd
-import yaml
 
 from greenflops.alpha.fig3a import fig3a_markdown, fig3a_table
 from greenflops.alpha.plots import figure_model
 from greenflops.io.outputs import atomic_write_text, log_to_file, write_csv
+from greenflops.io.plainyaml import read_yaml
 from greenflops.io.tables import read_table
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
@@ -14,8 +14,7 @@ snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directiv
 with log_to_file(snakemake.log[0]) as log:
     predictions = pd.read_csv(snakemake.input.predictions)
     reference = read_table(snakemake.input.reference, snakemake.params.reference_schema)
-    with open(snakemake.input.params, encoding="utf-8") as handle:
-        model = figure_model(yaml.safe_load(handle), snakemake.params.figure_model)
+    model = figure_model(read_yaml(snakemake.input.params), snakemake.params.figure_model)
     table, note = fig3a_table(predictions, reference, model)
     log.info("%d rows; %s", len(table), note)
     write_csv(table, snakemake.output.csv)

@@ -4,7 +4,6 @@ params.yaml names (config alpha.figure_model: best, or a model's name); the reco
 (params.yaml recommended_model) is drawn dotted where it differs."""
 
 import pandas as pd
-import yaml
 
 from greenflops.alpha.plots import (
     figure_model,
@@ -13,6 +12,7 @@ from greenflops.alpha.plots import (
     second_model,
 )
 from greenflops.io.outputs import log_to_file, save_figure
+from greenflops.io.plainyaml import read_yaml
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
 
@@ -21,8 +21,7 @@ with log_to_file(snakemake.log[0]) as log:
 
     predictions = pd.read_csv(snakemake.input.predictions)
     report = pd.read_csv(snakemake.input.report)
-    with open(snakemake.input.params, encoding="utf-8") as handle:
-        params = yaml.safe_load(handle)
+    params = read_yaml(snakemake.input.params)
     model = figure_model(params, snakemake.params.figure_model)
     second = second_model(params, model)  # the recommended model, where it differs
     device_id = snakemake.params.device_id

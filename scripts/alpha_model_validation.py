@@ -4,7 +4,6 @@ network's per-layer predicted times vs its raw measured time
 here: the same inputs give the same bytes."""
 
 import pandas as pd
-import yaml
 
 from greenflops.alpha.networks import (
     WHOLE_NETWORK_COLUMNS,
@@ -13,12 +12,12 @@ from greenflops.alpha.networks import (
     validation_markdown,
 )
 from greenflops.io.outputs import atomic_write_text, log_to_file, write_csv
+from greenflops.io.plainyaml import read_yaml
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
 
 with log_to_file(snakemake.log[0]) as log:
-    with open(snakemake.input.params, encoding="utf-8") as handle:
-        doc = yaml.safe_load(handle)
+    doc = read_yaml(snakemake.input.params)
     device_id = snakemake.wildcards.device_id
     if snakemake.input.networks:
         measured = read_whole_networks(snakemake.input.networks[0], snakemake.input.schema)

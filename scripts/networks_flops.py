@@ -4,9 +4,8 @@ facts (data/raw/networks/<network>/<shape>.meta.yaml) and data/raw/tables/cv_mod
 
 from pathlib import Path
 
-import yaml
-
 from greenflops.io.outputs import atomic_write_text, log_to_file, write_csv
+from greenflops.io.plainyaml import read_yaml
 from greenflops.io.tables import read_table
 from greenflops.networks.tables import flops_comparison, flops_markdown
 
@@ -16,8 +15,7 @@ with log_to_file(snakemake.log[0]) as log:
     inp = snakemake.input
     captures = {}
     for path in inp.metas:
-        with open(path, encoding="utf-8") as handle:
-            meta = yaml.safe_load(handle)
+        meta = read_yaml(path)
         captures[(Path(path).parent.name, meta["input_shape"])] = meta
     cv = read_table(inp.cv_models, inp.cv_schema)
     table = flops_comparison(snakemake.params.networks, snakemake.params.registry, captures, cv)

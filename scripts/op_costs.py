@@ -11,6 +11,7 @@ import yaml
 
 from greenflops.alpha.features import split_grouped
 from greenflops.io.outputs import atomic_write_text, log_to_file
+from greenflops.io.plainyaml import read_yaml
 from greenflops.io.tables import read_table
 from greenflops.networks.costs import fit_op_costs, grouped_rows
 from greenflops.networks.tables import grouped_check, op_costs_document, op_costs_markdown
@@ -45,8 +46,7 @@ with log_to_file(snakemake.log[0]) as log:
         if kind not in costs:
             notes[kind] = ("no grouped-convolution sweep rows of this kind: priced with the "
                            "default cost (no FLOPs term)")
-    with open(inp.params, encoding="utf-8") as handle:
-        params = yaml.safe_load(handle)
+    params = read_yaml(inp.params)
     grouped_only = split_grouped(grouped)[1] if len(grouped) else grouped
     check = grouped_check(grouped_only, g_rows, params, costs)
     log.info("costs:\n%s", pd.DataFrame({k: c.to_dict() for k, c in costs.items()}).T)

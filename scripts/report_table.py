@@ -1,9 +1,8 @@
 """One table of the HTML report as a standalone page (rule report_table; the page list is
 workflow/rules/glue/report_pages.py)."""
 
-import yaml
-
 from greenflops.io.outputs import atomic_write_text, log_to_file
+from greenflops.io.plainyaml import read_yaml
 from greenflops.io.render import markdown_page
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
@@ -16,8 +15,7 @@ with log_to_file(snakemake.log[0]) as log:
 
         from greenflops.alpha.document import fit_markdown
 
-        with open(snakemake.input.params, encoding="utf-8") as handle:
-            params = yaml.safe_load(handle)
+        params = read_yaml(snakemake.input.params)
         fit_report = pd.read_csv(snakemake.input.fit_report).to_dict("records")
         device = snakemake.wildcards.name.split("/")[1]
         text = fit_markdown(device, params, fit_report, spec.get("data_folder"))

@@ -2,10 +2,10 @@
 greenflops.summary; the README and docs link this file instead of quoting numbers."""
 
 import pandas as pd
-import yaml
 
 from greenflops import summary
 from greenflops.io.outputs import atomic_write_text, log_to_file
+from greenflops.io.plainyaml import read_yaml
 
 snakemake = globals()["snakemake"]  # injected by Snakemake's `script:` directive
 
@@ -26,8 +26,7 @@ with log_to_file(snakemake.log[0]) as log:
     ]
     devices = {}
     for params_path, report_path in zip(inp.params, inp.reports):
-        with open(params_path, encoding="utf-8") as handle:
-            devices[device_of(params_path)] = (yaml.safe_load(handle), pd.read_csv(report_path))
+        devices[device_of(params_path)] = (read_yaml(params_path), pd.read_csv(report_path))
     if devices:
         sections.append(summary.alpha_section(devices))
         sections.append(summary.recommended_section(devices))

@@ -8,11 +8,15 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Validations that passed are recorded for this session only (greenflops.io.validated): every
+# Snakemake start of the session, on SLURM too, reuses them; nothing is read from earlier runs.
+os.environ["GREENFLOPS_CACHE_DIR"] = tempfile.mkdtemp(prefix="greenflops-validated-")
 VENV_BIN = Path(sys.executable).parent
 SNAKEMAKE = str(VENV_BIN / "snakemake")
 

@@ -46,15 +46,36 @@ def params_doc():
     return yaml.safe_load(yaml.safe_dump(params_document("synthetic", devfit, [], timings, {})))
 
 
+
+def test_layer_table_cross_check_catches_a_layer_the_hooks_miss():
+    import torch
+    import torch.nn as nn
+
+    class FunctionalTail(nn.Module):
+        """A Linear the hooks see, then a functional linear they do not."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(8, 4)
+            self.tail = nn.Parameter(torch.zeros(2, 4))
+
+        def forward(self, x):
+            return nn.functional.linear(self.fc(x), self.tail)
+
+    assert layer_table(FunctionalTail(), (1, 8))["flops"].sum() == 2 * 8 * 4
+    with pytest.raises(AssertionError, match="flop_counter"):
+        layer_table(FunctionalTail(), (1, 8), cross_check=True)
+
 def test_layer_table_flops_by_hand():
-    table = layer_table(build_network("vgg_like"), (1, 3, 32, 32))
+    # cross_check: the hooks' total equals torch.utils.flop_counter's (raises otherwise)
+    table = layer_table(build_network("vgg_like"), (1, 3, 32, 32), cross_check=True)
     first = table.iloc[0]
     # conv 3->32, 3x3, same padding on 32x32: 2 * 9 * 3 * 32 * 32 * 32
     assert first["flops"] == 2 * 9 * 3 * 32 * 32 * 32
     assert (first["c_in"], first["c_out"], first["h"], first["k_h"]) == (3, 32, 32, 3)
     last = table.iloc[-1]
     assert last["op"] == "linear" and last["flops"] == 2 * 256 * 100
-    res = layer_table(build_network("resnet_like"), (2, 3, 32, 32))
+    res = layer_table(build_network("resnet_like"), (2, 3, 32, 32), cross_check=True)
     # strided 1x1 shortcuts are there, batch 2 is carried
     assert ((res["k_h"] == 1) & (res["stride"] == 2)).sum() == 2
     assert (res["batch"] == 2).all()

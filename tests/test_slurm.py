@@ -185,29 +185,43 @@ def sacct_jobs(jobids: list[str]) -> dict[str, tuple[str, str, str]]:
     return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
 
+#: Rules whose one job reads every device's fit or every network's predictions. Through SLURM
+#: they bring nearly the whole build with them (about 60 jobs and 7 min on the CI cluster, most
+#: of it the plugin's status polling, against about 25 jobs without them); they run in the local
+#: full build, and the SLURM run covers every other kind of analysis job.
+GATHERING_RULES = frozenset({"summary", "alpha_cross_device", "network_predictions",
+                             "networks_validation", "networks_energy"})
+
+
 def analysis_targets(outputs: dict[str, str]) -> list[str]:
     """One output of every analysis rule of the default target, for one device: each kind of
-    analysis job runs once through SLURM, and only one α fit (the smallest dataset's).
+    analysis job runs once through SLURM, with as few α fits as the rules need (the smallest
+    dataset's, and the device whose op costs are fitted).
 
     ``outputs``: output file -> rule of the default target. Timing rules are left out (what they
-    write is a measurement, different in every run), and so is alpha_model_validation when the
-    chosen device has no whole-network timings (it is an analysis job like the others).
+    write is a measurement, different in every run), so are :data:`GATHERING_RULES` and the
+    report pages of what they write, and so is alpha_model_validation when the chosen device has
+    no whole-network timings (it is an analysis job like the others).
     """
     timing = timing_rules()
     devices = sorted({out.split("/")[3] for out in outputs
                       if out.startswith("data/processed/alpha/")})
     device = min(devices, key=lambda d: sum(p.stat().st_size for p in
                                              (ROOT / "data/raw/timings" / d).glob("*.csv")))
+    gathered = {Path(out).stem for out, rule in outputs.items() if rule in GATHERING_RULES}
     first: dict[str, str] = {}
     for path, rule in sorted(outputs.items()):
         # data/raw/ is committed (the networks' op tables): a clean clone does not make it again.
         if rule in timing or rule == "all" or path.startswith("data/raw/"):
             continue
+        if rule in GATHERING_RULES or (rule == "report_table" and Path(path).stem in gathered):
+            continue
         other_device = "/alpha/" in path and f"/alpha/{device}/" not in path
         if not other_device:
             first.setdefault(rule, path)
     # every rule of the chosen device, and a rule for each stage
-    assert {"alpha_fit", "report_table", "energy", "table_inventory"} <= set(first), first
+    assert {"alpha_fit", "report_table", "energy", "table_inventory", "networks_flops",
+            "trends2025_analysis"} <= set(first), first
     assert f"alpha_figures_{device.replace('-', '_')}" in first, first
     return sorted(first.values())
 

@@ -119,3 +119,64 @@ def test_unknown_column_is_rejected(tmp_path):
     bad.write_text("\n".join(text) + "\n", encoding="utf-8")
     with pytest.raises(TableValidationError, match=r"line 1, column 'gflops_per_watt': unknown"):
         read_table(bad, schema("gpus"))
+
+
+# --- recorded validations (greenflops.io.validated) -----------------------------------------
+
+
+def test_validation_key_changes_with_every_part_of_the_verdict():
+    import datetime as dt
+
+    from greenflops.io.validated import validation_key
+
+    day = dt.date(2026, 1, 2)
+    base = validation_key(b"a,b\n1,2\n", {"type": "object"}, b"code", "4.0", day)
+    assert base == validation_key(b"a,b\n1,2\n", {"type": "object"}, b"code", "4.0", day)
+    changed = [
+        validation_key(b"a,b\n1,3\n", {"type": "object"}, b"code", "4.0", day),
+        validation_key(b"a,b\n1,2\n", {"type": "object", "required": ["a"]}, b"code", "4.0", day),
+        validation_key(b"a,b\n1,2\n", {"type": "object"}, b"code2", "4.0", day),
+        validation_key(b"a,b\n1,2\n", {"type": "object"}, b"code", "4.1", day),
+        validation_key(b"a,b\n1,2\n", {"type": "object"}, b"code", "4.0", dt.date(2026, 1, 3)),
+    ]
+    assert base not in changed and len(set(changed)) == len(changed)
+
+
+def test_a_passed_file_is_not_validated_again_and_a_changed_one_is(tmp_path, monkeypatch):
+    import greenflops.io.tables as tables
+
+    monkeypatch.setenv("GREENFLOPS_CACHE_DIR", str(tmp_path / "cache"))
+    good = tmp_path / "gpus.csv"
+    good.write_bytes((TABLES / "gpus.csv").read_bytes())
+    calls = []
+    real = tables.validate_records
+    monkeypatch.setattr(tables, "validate_records",
+                        lambda *a, **k: (calls.append(a[2]), real(*a, **k)))
+    first = read_table(good, schema("gpus"))
+    again = read_table(good, schema("gpus"))
+    assert calls == [good] and first.equals(again)
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+    # a changed cell is validated again, and a failure is not recorded
+    (tmp_path / "bad").mkdir()
+    bad = _mutate("gpus", tmp_path / "bad", row=3, column="watts_tdp", value="-5")
+    for _ in range(2):
+        with pytest.raises(TableValidationError, match="watts_tdp"):
+            read_table(bad, schema("gpus"))
+    assert calls == [good, bad, bad]
+
+
+def test_recording_off_or_unwritable_only_means_validating_again(tmp_path, monkeypatch):
+    import greenflops.io.tables as tables
+
+    calls = []
+    real = tables.validate_records
+    monkeypatch.setattr(tables, "validate_records",
+                        lambda *a, **k: (calls.append(1), real(*a, **k)))
+    monkeypatch.setenv("GREENFLOPS_CACHE_DIR", "off")
+    read_table(TABLES / "gpus.csv", schema("gpus"))
+    read_table(TABLES / "gpus.csv", schema("gpus"))
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("GREENFLOPS_CACHE_DIR", str(blocked / "cache"))
+    read_table(TABLES / "gpus.csv", schema("gpus"))
+    assert len(calls) == 3

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from greenflops.alpha.bounds import MAX_TRAIN_MAPE, REFERENCE
 from greenflops.alpha.models import MODEL_NAMES, get_model, is_alpha_family, is_gpu_family
-from greenflops.alpha.validation import DeviceFit, best_model
 from greenflops.io.outputs import yaml_number as _num
 from greenflops.io.render import to_markdown
+
+if TYPE_CHECKING:  # the fitting stack (scipy) is imported only by the one function that needs it
+    from greenflops.alpha.validation import DeviceFit
 
 __all__ = ["device_time_model", "fit_markdown", "fitted_params", "params_document"]
 
@@ -23,6 +25,8 @@ def params_document(
     floor: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The content of ``params.yaml``: data used, method, and each model's parameters."""
+    from greenflops.alpha.validation import best_model
+
     models: dict[str, Any] = {}
     for name in MODEL_NAMES:
         if name in devfit.notes and name not in devfit.fits:

@@ -40,6 +40,10 @@ import jsonschema
 import pandas as pd
 import yaml
 
+# read_yaml lives with the other YAML reader; importable from here too
+from greenflops.io.plainyaml import read_yaml
+from greenflops.io.validated import mark_validated, validation_key, was_validated
+
 __all__ = [
     "TableValidationError",
     "check_date_bounds",
@@ -52,15 +56,12 @@ __all__ = [
     "validate_records",
 ]
 
+#: This module's source: conversion and validation live here, so a change to either makes every
+#: recorded validation stale (greenflops.io.validated).
+_VALIDATOR_SOURCE = Path(__file__).read_bytes()
+
 _TRUE = {"true", "True", "TRUE", "1", "yes"}
 _FALSE = {"false", "False", "FALSE", "0", "no"}
-
-
-def read_yaml(path: str | Path) -> Any:
-    """A YAML document the workflow wrote itself (params.yaml, op costs, device facts), read with
-    ``safe_load``."""
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
 
 
 class TableValidationError(ValueError):
@@ -231,9 +232,9 @@ def validate_records(
             seen[key] = line
 
 
-def _text(path: Path) -> str:
-    """The file as text: UTF-8, a byte-order mark dropped; anything else is one clear error."""
-    data = path.read_bytes()
+def _text(path: Path, data: bytes) -> str:
+    """The file's bytes as text: UTF-8, a byte-order mark dropped; anything else is one clear
+    error."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -269,7 +270,8 @@ def read_table(path: str | Path, schema: dict[str, Any] | str | Path) -> pd.Data
     if not path.is_file():
         raise TableValidationError(path, None, None, "file not found")
     properties: dict[str, Any] = schema.get("properties", {})
-    reader = csv.reader(io.StringIO(_text(path), newline=""))
+    data = path.read_bytes()
+    reader = csv.reader(io.StringIO(_text(path, data), newline=""))
     try:
         header = next(reader)
     except StopIteration:
@@ -303,7 +305,11 @@ def read_table(path: str | Path, schema: dict[str, Any] | str | Path) -> pd.Data
                 raise TableValidationError(path, line, name, str(exc)) from None
         records.append(record)
         lines.append(line)
-    validate_records(records, schema, path, lines)
+    # The same bytes under the same schema and code passed before: skip the slow part.
+    key = validation_key(data, schema, _VALIDATOR_SOURCE, jsonschema.__version__)
+    if not was_validated(key):
+        validate_records(records, schema, path, lines)
+        mark_validated(key)
     frame = pd.DataFrame.from_records(records, columns=header)
     frame.attrs["lines"] = lines
     return frame

@@ -46,7 +46,7 @@ def _devices_with(root: Path, pattern: str) -> list[str]:
 def load_cost_model(device_id: str, root: str | Path = ROOT) -> dict[str, Any]:
     """The device's ``cost_model.yaml`` and ``params.yaml`` (key ``params``). Raises
     :class:`DeviceNotFitted` naming the devices that have one, or how to build it."""
-    import yaml
+    from greenflops.io.plainyaml import read_yaml
 
     root = Path(root)
     params = root / "data" / "processed" / "alpha" / device_id / "params.yaml"
@@ -64,10 +64,8 @@ def load_cost_model(device_id: str, root: str | Path = ROOT) -> dict[str, Any]:
         raise DeviceNotFitted(
             f"device {device_id!r} has a fit but no cost model yet: build it with "
             f"`snakemake --cores all {path.relative_to(root)}`")
-    with open(path, encoding="utf-8") as handle:
-        model = yaml.safe_load(handle)
-    with open(params, encoding="utf-8") as handle:
-        model["params"] = yaml.safe_load(handle)
+    model = read_yaml(path)
+    model["params"] = read_yaml(params)
     return model
 
 
