@@ -14,6 +14,7 @@ import re
 import shutil
 import socket
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -165,6 +166,32 @@ def run_on_slurm(workdir: Path, *args: str, profile: Path | str = CI_PROFILE) ->
     return finish(start_on_slurm(workdir, *args, profile=profile))
 
 
+class Scenario:
+    """A SLURM scenario run in a background thread; :meth:`result` waits for what it observed.
+
+    The SLURM runs spend most of their time waiting on the plugin's status polling (its interval
+    grows by 10 s while no job finishes), so the small scenarios run beside the big one."""
+
+    def __init__(self, run, *args):
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._future = self._pool.submit(run, *args)
+        self._pool.shutdown(wait=False)
+
+    def result(self) -> dict:
+        return self._future.result(timeout=3 * SLURM_RUN_TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def scenarios(slurm, tmp_path_factory) -> dict[str, Scenario]:
+    """The quick-sweep and failing-job scenarios, started together when the first real-SLURM
+    test of the module begins."""
+    return {
+        "quick_sweep": Scenario(_quick_sweep_scenario, copy_project(
+            tmp_path_factory.mktemp("slurm-quick") / "project")),
+        "failing_job": Scenario(_failing_job_scenario, tmp_path_factory.mktemp("slurm-fail")),
+    }
+
+
 def submitted_jobs(output: str) -> dict[str, str]:
     """SLURM job id -> rule, from Snakemake's 'submitted with SLURM jobid' lines."""
     pattern = r"submitted with SLURM jobid (\d+) \(log: \S*/slurm_logs/rule_(\w+)/"
@@ -233,7 +260,8 @@ def made_files(workdir: Path) -> dict[str, Path]:
 
 
 @pytest.mark.slow
-def test_workflow_on_slurm_gives_the_same_outputs_as_a_local_run(slurm, built, tmp_path):
+def test_workflow_on_slurm_gives_the_same_outputs_as_a_local_run(slurm, scenarios, built,
+                                                                 tmp_path):
     outputs = build_outputs()
     targets = analysis_targets(outputs)
     cluster = copy_project(tmp_path / "cluster")
@@ -269,8 +297,8 @@ def _tree(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-@pytest.mark.slow
-def test_quick_sweep_on_slurm_takes_one_gpu_per_timing_job(slurm, project):
+def _quick_sweep_scenario(project: Path) -> dict:
+    """The device facts and the quickest sweep of the quick profile through SLURM."""
     # The CI cluster's GPU is model `fake` in partition `gpu`; there is no CUDA, so the sweeps
     # time the CPU of the node (sweeps.device cpu).
     config = [
@@ -291,6 +319,14 @@ def test_quick_sweep_on_slurm_takes_one_gpu_per_timing_job(slurm, project):
     targets = [f"data/raw/timings/{dataset}/device.yaml",
                f"data/raw/timings/{dataset}/{_smallest_sweep('quick')}.csv"]
     returncode, output = run_on_slurm(project, *targets, *config)  # targets before --config
+    return {"project": project, "dataset": dataset, "targets": targets, "others": others,
+            "returncode": returncode, "output": output}
+
+
+@pytest.mark.slow
+def test_quick_sweep_on_slurm_takes_one_gpu_per_timing_job(scenarios):
+    seen = scenarios["quick_sweep"].result()
+    returncode, output, dataset = seen["returncode"], seen["output"], seen["dataset"]
     assert returncode == 0, output
     jobs = submitted_jobs(output)
     timing = timing_rules()
@@ -305,35 +341,48 @@ def test_quick_sweep_on_slurm_takes_one_gpu_per_timing_job(slurm, project):
 
     # the data lands under its own device_id, and device.yaml says which node measured it;
     # nothing else under data/raw/timings changed
+    timings = seen["project"] / "data" / "raw" / "timings"
     folder = timings / dataset
-    assert sorted(p.name for p in folder.glob("*.csv")) == [Path(targets[1]).name]
+    assert sorted(p.name for p in folder.glob("*.csv")) == [Path(seen["targets"][1]).name]
     device = yaml.safe_load((folder / "device.yaml").read_text(encoding="utf-8"))
     assert device["device_id"] == dataset and device["device_type"] == "cpu", device
     assert device["host"] == socket.gethostname(), device
     assert device["slurm_job_id"] and device["slurm_node"], device
-    assert {k: v for k, v in _tree(timings).items() if not k.startswith(f"{dataset}/")} == others
+    assert {k: v for k, v in _tree(timings).items() if not k.startswith(f"{dataset}/")} == (
+        seen["others"])
 
 
-@pytest.mark.slow
-def test_failing_slurm_job_fails_the_run_with_its_log_and_rerun_resumes(slurm, tmp_path):
-    work = tmp_path / "fail"
+def _failing_job_scenario(tmp: Path) -> dict:
+    """A workflow whose second job fails on SLURM, then the same run after the fix."""
+    work = tmp / "fail"
     work.mkdir()
     shutil.copy(FAIL_WORKFLOW / "Snakefile", work / "Snakefile")
     profile = ROOT / CI_PROFILE
+    seen: dict = {"work": work}
+    seen["first"] = run_on_slurm(work, profile=profile)
+    seen["kept"] = list((work / ".snakemake" / "slurm_logs" / "rule_make_b").glob("*.log"))
+    seen["a_then_b"] = ((work / "a.txt").exists(), (work / "b.txt").exists())
+    seen["a_mtime"] = (work / "a.txt").stat().st_mtime_ns if seen["a_then_b"][0] else None
+    if seen["first"][0] != 0:
+        (work / "fixed").touch()
+        seen["second"] = run_on_slurm(work, profile=profile)
+    return seen
 
-    returncode, output = run_on_slurm(work, profile=profile)
+
+@pytest.mark.slow
+def test_failing_slurm_job_fails_the_run_with_its_log_and_rerun_resumes(scenarios):
+    seen = scenarios["failing_job"].result()
+    work = seen["work"]
+    returncode, output = seen["first"]
     assert returncode != 0, output
     assert "SLURM status is: 'FAILED'" in output, output
     # the failed job's log is printed, and the SLURM log is kept
     assert "Logfile logs/make_b.log:" in output and "make_b fails on purpose" in output, output
-    kept = list((work / ".snakemake" / "slurm_logs" / "rule_make_b").glob("*.log"))
-    assert kept, "the failed job's SLURM log was not kept"
-    assert (work / "a.txt").exists() and not (work / "b.txt").exists()
-    a_mtime = (work / "a.txt").stat().st_mtime_ns
+    assert seen["kept"], "the failed job's SLURM log was not kept"
+    assert seen["a_then_b"] == (True, False)
 
-    (work / "fixed").touch()
-    returncode, output = run_on_slurm(work, profile=profile)
+    returncode, output = seen["second"]
     assert returncode == 0, output
     assert set(submitted_jobs(output).values()) == {"make_b"}, output  # resumed: only make_b ran
-    assert (work / "a.txt").stat().st_mtime_ns == a_mtime
+    assert (work / "a.txt").stat().st_mtime_ns == seen["a_mtime"]
     assert (work / "b.txt").read_text() == "a\n"
