@@ -182,9 +182,10 @@ class Scenario:
 
 
 @pytest.fixture(scope="module")
-def scenarios(slurm, tmp_path_factory) -> dict[str, Scenario]:
-    """The quick-sweep and failing-job scenarios, started together when the first real-SLURM
-    test of the module begins."""
+def scenarios(slurm, built, tmp_path_factory) -> dict[str, Scenario]:
+    """The quick-sweep and failing-job scenarios, started together beside the big comparison.
+    (They do not read the full build: asking for it orders their tests with the comparison,
+    after the fast tests, conftest.py, so that the three SLURM runs overlap.)"""
     return {
         "quick_sweep": Scenario(_quick_sweep_scenario, copy_project(
             tmp_path_factory.mktemp("slurm-quick") / "project")),

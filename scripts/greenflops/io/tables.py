@@ -28,6 +28,7 @@ import copy
 import csv
 import datetime as dt
 import functools
+import importlib.metadata
 import io
 import math
 import re
@@ -59,6 +60,7 @@ __all__ = [
 #: This module's source: conversion and validation live here, so a change to either makes every
 #: recorded validation stale (greenflops.io.validated).
 _VALIDATOR_SOURCE = Path(__file__).read_bytes()
+_JSONSCHEMA_VERSION = importlib.metadata.version("jsonschema")
 
 _TRUE = {"true", "True", "TRUE", "1", "yes"}
 _FALSE = {"false", "False", "FALSE", "0", "no"}
@@ -306,7 +308,7 @@ def read_table(path: str | Path, schema: dict[str, Any] | str | Path) -> pd.Data
         records.append(record)
         lines.append(line)
     # The same bytes under the same schema and code passed before: skip the slow part.
-    key = validation_key(data, schema, _VALIDATOR_SOURCE, jsonschema.__version__)
+    key = validation_key(data, schema, _VALIDATOR_SOURCE, _JSONSCHEMA_VERSION)
     if not was_validated(key):
         validate_records(records, schema, path, lines)
         mark_validated(key)
