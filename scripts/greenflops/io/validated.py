@@ -2,8 +2,8 @@
 
 Every Snakemake start validates every curated table and timing file before any job (a bad cell
 stops the run with its file, line and column), and jobs read their inputs through the same
-loader: cell-by-cell JSON Schema validation is most of the 3 s a start costs, repeated by every
-start and every job on a cluster. A file that passed is recorded by a key over everything the
+loader: cell-by-cell JSON Schema validation is the largest part of the workflow's own load,
+repeated by every start and every job on a cluster. A file that passed is recorded by a key over everything the
 verdict depends on: the file's bytes, the schema, the source of the validating module, the
 jsonschema version and the date (``x-max-date: today``). Any change gives a new key, so a
 recorded key can only stand for a file that passed; a failure is never recorded.
