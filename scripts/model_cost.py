@@ -13,10 +13,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from greenflops.alpha.networks import NETWORKS, build_network, layer_table, predict_layers  # noqa: E402
+from greenflops.io.plainyaml import read_yaml  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     params_path = Path(args.params or f"data/processed/alpha/{args.device_id}/params.yaml")
     if not params_path.exists():
         parser.error(f"{params_path} not found: build the alpha fit for this device first")
-    doc = yaml.safe_load(params_path.read_text(encoding="utf-8"))
+    doc = read_yaml(params_path)
     shape = tuple(int(v) for v in args.input.split(","))
     table = predict_layers(layer_table(build_network(args.model), shape), doc)
     chosen = doc["best_alpha_model"] if args.time_model == "best" else args.time_model
