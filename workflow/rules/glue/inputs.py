@@ -14,16 +14,19 @@ Snakemake reads ``config.yaml`` (``workflow/rules/preflight.smk``).
 from __future__ import annotations
 
 import difflib
+import importlib.metadata
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from greenflops.io.plainyaml import PlainYAMLError, load_plain_yaml
+from greenflops.io.plainyaml import PlainYAMLError, load_plain_yaml, read_yaml
+from greenflops.io import tables as table_reader
 from greenflops.io.tables import TableValidationError, read_table, row_lines
+from greenflops.io.validated import mark_validated, validation_key, was_validated
 from greenflops.networks.ops import op_points
 from greenflops.timing.datasets import validate_datasets
 from greenflops.timing.gpu_specs import alias_collisions, specs_from_frame
@@ -105,15 +108,34 @@ def unknown_keys(data: Any, schema: Mapping[str, Any], where: str = "") -> list[
     return found
 
 
-def _validate(data: Any, schema: Path) -> None:
-    """Snakemake's JSON-schema validation (the workflow template's), errors as InputError."""
+#: What Snakemake's verdict depends on besides the data and the schema (greenflops.io.validated).
+_SNAKEMAKE_VALIDATOR = "snakemake.utils.validate: snakemake {}, jsonschema {}, pandas {}".format(
+    *(importlib.metadata.version(name) for name in ("snakemake", "jsonschema", "pandas")))
+#: A table's typed rows follow from its file and the reader that types them.
+_READER_SOURCE = Path(table_reader.__file__).read_bytes()
+
+
+def _validate(data: Any, schema: Path, source: bytes | None = None) -> None:
+    """Snakemake's JSON-schema validation (the workflow template's), errors as InputError.
+
+    A pass is recorded (:mod:`greenflops.io.validated`) under a key over the data, the schema
+    file and the versions of Snakemake and jsonschema, and not validated again: Snakemake reads
+    each schema with a pure-Python YAML parser, a second per start. ``source``: the bytes the
+    data was read from (a table's CSV file), keyed instead of the data itself."""
     from snakemake.exceptions import WorkflowError
     from snakemake.utils import validate
 
+    if source is None:
+        source = json.dumps(data, sort_keys=True, default=str).encode()
+    key = validation_key(source, {"schema": Path(schema).read_text(encoding="utf-8")},
+                         b"glue.inputs._validate", _SNAKEMAKE_VALIDATOR)
+    if was_validated(key):
+        return
     try:
         validate(data, schema=str(schema), set_default=False)
     except WorkflowError as err:
         raise InputError(str(err)) from None
+    mark_validated(key)
 
 
 def load_resource(root: Path, name: str) -> dict[str, Any]:
@@ -125,7 +147,7 @@ def load_resource(root: Path, name: str) -> dict[str, Any]:
     except PlainYAMLError as err:
         raise InputError(str(err)) from None
     schema = Path(root) / "workflow" / "schemas" / "resources" / f"{name}.schema.yaml"
-    problems = unknown_keys(data, yaml.safe_load(schema.read_text(encoding="utf-8")))
+    problems = unknown_keys(data, read_yaml(schema))
     if problems:
         raise InputError(f"{shown}: {problems[0]}")
     try:
@@ -137,7 +159,7 @@ def load_resource(root: Path, name: str) -> dict[str, Any]:
 
 def _check_config(root: Path, config: Mapping[str, Any]) -> None:
     schema = schema_path(root, "config")
-    problems = unknown_keys(dict(config), yaml.safe_load(schema.read_text(encoding="utf-8")))
+    problems = unknown_keys(dict(config), read_yaml(schema))
     if problems:
         raise InputError(f"config: {problems[0]} (config.yaml or --config)")
     _validate(dict(config), schema)
@@ -359,7 +381,9 @@ def _load_tables(root: Path, names: list[str]
             frame = read_table(paths[name], schema)
         except TableValidationError as err:
             raise InputError(f"Invalid input: {err}") from None
-        _validate(frame, schema)  # Snakemake's own validator on the typed rows
+        # Snakemake's own validator on the typed rows (the frame follows from the file's bytes
+        # and the reader: keyed by both)
+        _validate(frame, schema, Path(paths[name]).read_bytes() + _READER_SOURCE)
         tables[name] = frame
     return tables, paths
 
