@@ -26,11 +26,41 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 
-# Requirements change rarely: skip pip when the installed set already matches the file.
+# uv installs the same pinned wheels as pip, several GB of them, about seven times faster (it
+# unpacks in parallel). It reads none of pip's configuration: the indexes, find-links and
+# constraints that pip is configured with (pip.conf, PIP_* variables) are handed to it.
+UV_VERSION=0.13.9
+uv_install() {
+  local out
+  if ! out=$(.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    "uv==$UV_VERSION" 2>&1); then
+    echo "$out" >&2
+    return 1
+  fi
+  local args=() key value
+  while IFS='=' read -r key value; do
+    value=${value#\'}
+    value=${value%\'}
+    case "${key##*.}" in
+      index-url) args+=(--index-url "$value") ;;
+      extra-index-url) for url in $value; do args+=(--extra-index-url "$url"); done ;;
+      find-links) for url in $value; do args+=(--find-links "$url"); done ;;
+      constraint) for file in $value; do args+=(--constraint "$file"); done ;;
+    esac
+  done < <(.venv/bin/python -m pip config list 2>/dev/null)
+  # every index is searched for the best version, as pip does (uv's default stops at the first)
+  .venv/bin/uv pip install --quiet --python .venv/bin/python --index-strategy unsafe-best-match \
+    "${args[@]}" -r requirements.txt
+}
+
+# Requirements change rarely: skip installing when the installed set already matches the file.
 stamp=.venv/.requirements.sha256
 want=$(sha256sum requirements.txt | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+  if ! uv_install; then
+    echo "setup.sh: uv could not install the requirements; installing them with pip" >&2
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+  fi
   echo "$want" > "$stamp"
 fi
 
