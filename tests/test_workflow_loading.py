@@ -117,3 +117,30 @@ def test_recording_off_validates_every_time(tmp_path, monkeypatch):
     monkeypatch.setattr(snakemake.utils, "validate", lambda *a, **k: calls.append(a))
     inputs._validate({"n": 1}, schema)
     assert len(calls) == 1
+
+
+def test_a_timing_file_that_passed_is_not_read_again_until_its_bytes_change(
+        tmp_path, monkeypatch):
+    import shutil
+
+    from greenflops.timing import datasets
+
+    monkeypatch.setenv("GREENFLOPS_CACHE_DIR", str(tmp_path / "cache"))
+    device = tmp_path / "timings" / "cpu-amd-epyc-2threads-quick"
+    shutil.copytree(ROOT / "data" / "raw" / "timings" / device.name, device)
+    schemas = ROOT / "workflow" / "schemas"
+    args = (tmp_path / "timings", schemas / "timings.schema.yaml", schemas / "device.schema.yaml")
+    first = datasets.validate_datasets(*args)
+    files = list(first[device.name]["sweeps"].values())
+    assert len(files) >= 2
+
+    read = []
+    real = datasets.read_timings
+    monkeypatch.setattr(datasets, "read_timings", lambda p, s: read.append(p) or real(p, s))
+    assert datasets.validate_datasets(*args) == first
+    assert read == []  # every file passed before: none is read
+    changed = Path(files[0])
+    text = changed.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed.write_text("".join(text[:-1]), encoding="utf-8")  # one row fewer
+    datasets.validate_datasets(*args)
+    assert [Path(p) for p in read] == [changed]
