@@ -162,7 +162,8 @@ def plot_pred_vs_measured(predictions: pd.DataFrame, report: pd.DataFrame, devic
     if predictions.empty:
         return _nothing_to_draw(device_id, "Predicted vs measured")
     ins = predictions[predictions["scope"] == "in_sample"]
-    models = [m for m in MODEL_NAMES if m in set(ins["model"])]
+    fitted = set(ins["model"])
+    models = [m for m in MODEL_NAMES if m in fitted]
     cols = min(4, len(models))
     rows = int(np.ceil(len(models) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False)
