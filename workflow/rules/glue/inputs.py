@@ -23,8 +23,8 @@ from typing import Any
 
 import pandas as pd
 
-from greenflops.io.plainyaml import PlainYAMLError, load_plain_yaml, read_yaml
 from greenflops.io import tables as table_reader
+from greenflops.io.plainyaml import PlainYAMLError, load_plain_yaml, read_yaml
 from greenflops.io.tables import TableValidationError, read_table, row_lines
 from greenflops.io.validated import mark_validated, validation_key, was_validated
 from greenflops.networks.ops import op_points
@@ -119,9 +119,9 @@ def _validate(data: Any, schema: Path, source: bytes | None = None) -> None:
     """Snakemake's JSON-schema validation (the workflow template's), errors as InputError.
 
     A pass is recorded (:mod:`greenflops.io.validated`) under a key over the data, the schema
-    file and the versions of Snakemake and jsonschema, and not validated again: Snakemake reads
-    each schema with a pure-Python YAML parser, a second per start. ``source``: the bytes the
-    data was read from (a table's CSV file), keyed instead of the data itself."""
+    file and the versions of Snakemake, jsonschema and pandas, and not validated again:
+    Snakemake reads each schema with a pure-Python YAML parser, a second per start. ``source``:
+    the bytes the data was read from (a table's CSV file), keyed instead of the data itself."""
     from snakemake.exceptions import WorkflowError
     from snakemake.utils import validate
 
