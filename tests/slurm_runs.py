@@ -30,7 +30,7 @@ from conftest import ROOT, SNAKEMAKE, copy_project
 from glue.inputs import load_resource
 from greenflops.timing.device import resolve_target
 from greenflops.timing.grids import sweep_points
-from workflow_build import BACKGROUND_NICE, summary
+from workflow_build import summary
 
 REQUIRE_SLURM = os.environ.get("GREENFLOPS_REQUIRE_SLURM") == "1"
 CI_PROFILE = "workflow/profiles/slurm-ci"
@@ -70,11 +70,8 @@ def start_on_slurm(workdir: Path, *args: str, profile: Path | str = CI_PROFILE) 
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONHASHSEED="0")
     cmd = ["timeout", "-s", "INT", "-k", "30", str(SLURM_RUN_TIMEOUT), SNAKEMAKE]
     cmd += ["--workflow-profile", str(profile), *args]
-    # at the background builds' priority; the CI cluster gives its jobs the submitter's
-    # (PropagatePrioProcess=1, .ci/slurm/setup-slurm.sh)
     proc = subprocess.Popen(
-        cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        preexec_fn=lambda: os.nice(BACKGROUND_NICE),
+        cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )
     _RUNNING.append(proc)
     return proc

@@ -103,9 +103,6 @@ GresTypes=gpu
 DefMemPerCPU=1000
 # CPUs may exceed the cores (config_overrides): CI jobs are short and mostly wait.
 SlurmdParameters=config_overrides
-# Jobs run at the nice value of the process that submitted them: the tests submit from a
-# background priority (tests/slurm_runs.py), so the jobs use what the other tests leave idle.
-PropagatePrioProcess=1
 NodeName=${HOST} NodeAddr=127.0.0.1 CPUs=${CPUS} ${MEM} Gres=gpu:fake:1 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes=ALL Default=NO MaxTime=INFINITE State=UP
