@@ -87,24 +87,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _background_builds(request: pytest.FixtureRequest, tmp_path_factory):
-    """Start the full builds and the SLURM runs the selected tests need, in the background; stop
-    them at the end."""
+    """Start the full builds the selected tests need, in the background; stop them at the end."""
     import workflow_build
 
     needs = {_needs(item) for item in request.session.items}
     if needs - {0}:
         workflow_build.start_builds(tmp_path_factory.getbasetemp(), second=2 in needs)
-    # The SLURM runs (tests/slurm_runs.py) too: they mostly wait on SLURM, beside everything else.
-    slurm = any("slurm_runs_of_session" in getattr(item, "fixturenames", ())
-                for item in request.session.items)
-    if slurm:
-        import slurm_runs
-
-        slurm_runs.start(tmp_path_factory.getbasetemp())
     yield
     workflow_build.stop_builds()
-    if slurm:
-        slurm_runs.stop()
 
 
 @pytest.fixture(scope="session")
