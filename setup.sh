@@ -26,7 +26,7 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 
-# uv installs the same pinned wheels as pip, several GB of them, about seven times faster (it
+# uv installs the same pinned wheels as pip, several GB of them, several times faster (it
 # unpacks in parallel). It reads none of pip's configuration: the indexes, find-links and
 # constraints that pip is configured with (pip.conf, PIP_* variables) are handed to it.
 UV_VERSION=0.13.9
