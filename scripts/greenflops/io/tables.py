@@ -28,7 +28,6 @@ import copy
 import csv
 import datetime as dt
 import functools
-import importlib.metadata
 import io
 import math
 import re
@@ -43,9 +42,15 @@ import yaml
 
 # read_yaml lives with the other YAML reader; importable from here too
 from greenflops.io.plainyaml import read_yaml
-from greenflops.io.validated import mark_validated, validation_key, was_validated
+from greenflops.io.validated import (
+    JSONSCHEMA_VERSION,
+    mark_validated,
+    validation_key,
+    was_validated,
+)
 
 __all__ = [
+    "READER_SOURCE",
     "TableValidationError",
     "check_date_bounds",
     "describe_validation_error",
@@ -59,8 +64,7 @@ __all__ = [
 
 #: This module's source: conversion and validation live here, so a change to either makes every
 #: recorded validation stale (greenflops.io.validated).
-_VALIDATOR_SOURCE = Path(__file__).read_bytes()
-_JSONSCHEMA_VERSION = importlib.metadata.version("jsonschema")
+READER_SOURCE = Path(__file__).read_bytes()
 
 _TRUE = {"true", "True", "TRUE", "1", "yes"}
 _FALSE = {"false", "False", "FALSE", "0", "no"}
@@ -308,7 +312,7 @@ def read_table(path: str | Path, schema: dict[str, Any] | str | Path) -> pd.Data
         records.append(record)
         lines.append(line)
     # The same bytes under the same schema and code passed before: skip the slow part.
-    key = validation_key(data, schema, _VALIDATOR_SOURCE, _JSONSCHEMA_VERSION)
+    key = validation_key(data, schema, READER_SOURCE, JSONSCHEMA_VERSION)
     if not was_validated(key):
         validate_records(records, schema, path, lines)
         mark_validated(key)

@@ -3,9 +3,9 @@
 Every Snakemake start validates every curated table and timing file before any job (a bad cell
 stops the run with its file, line and column), and jobs read their inputs through the same
 loader: cell-by-cell JSON Schema validation is the largest part of the workflow's own load,
-repeated by every start and every job on a cluster. A file that passed is recorded by a key over everything the
-verdict depends on: the file's bytes, the schema, the source of the validating module, the
-jsonschema version and the date (``x-max-date: today``). Any change gives a new key, so a
+repeated by every start and every job on a cluster. A file that passed is recorded by a key over
+everything the verdict depends on: the file's bytes, the schema, the source of the validating
+module, the jsonschema version (:data:`JSONSCHEMA_VERSION`) and the date (``x-max-date: today``). Any change gives a new key, so a
 recorded key can only stand for a file that passed; a failure is never recorded.
 
 The record is an empty file per key under ``$GREENFLOPS_CACHE_DIR`` (default
@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.metadata
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cache_dir", "mark_validated", "validation_key", "was_validated"]
+__all__ = ["JSONSCHEMA_VERSION", "cache_dir", "mark_validated", "validation_key", "was_validated"]
+
+#: The validator's version, part of every key (its verdicts may change with it).
+JSONSCHEMA_VERSION = importlib.metadata.version("jsonschema")
 
 
 def cache_dir() -> Path | None:

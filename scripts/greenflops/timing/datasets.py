@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib.metadata
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,9 @@ from typing import Any
 import jsonschema
 import pandas as pd
 
-from greenflops.io import tables as _tables
 from greenflops.io.plainyaml import PlainYAMLError, load_plain_yaml
 from greenflops.io.tables import (
+    READER_SOURCE,
     TableValidationError,
     check_date_bounds,
     describe_validation_error,
@@ -31,7 +30,12 @@ from greenflops.io.tables import (
     read_table,
     row_lines,
 )
-from greenflops.io.validated import mark_validated, validation_key, was_validated
+from greenflops.io.validated import (
+    JSONSCHEMA_VERSION,
+    mark_validated,
+    validation_key,
+    was_validated,
+)
 from greenflops.timing.contract import COLUMN_DEFAULTS, with_defaults
 
 __all__ = [
@@ -89,7 +93,7 @@ def validate_datasets(root: str | Path, timings_schema: str | Path,
         for csv_path in entry["sweeps"].values():
             # every check of this function on these bytes passed before: nothing to read
             key = validation_key(Path(csv_path).read_bytes(), tschema, _TIMINGS_CHECKS,
-                                 _JSONSCHEMA_VERSION)
+                                 JSONSCHEMA_VERSION)
             if was_validated(key):
                 continue
             if read_timings(csv_path, tschema).empty:
@@ -100,9 +104,7 @@ def validate_datasets(root: str | Path, timings_schema: str | Path,
 
 #: What a timing file's verdict in :func:`validate_datasets` depends on besides its bytes and
 #: the schema (greenflops.io.validated): this module's checks and the reader's.
-_TIMINGS_CHECKS = b"validate_datasets" + Path(__file__).read_bytes() + Path(
-    _tables.__file__).read_bytes()
-_JSONSCHEMA_VERSION = importlib.metadata.version("jsonschema")
+_TIMINGS_CHECKS = b"validate_datasets" + Path(__file__).read_bytes() + READER_SOURCE
 
 
 def expected_flops(row: dict[str, Any]) -> tuple[float, ...]:

@@ -23,10 +23,14 @@ from typing import Any
 
 import pandas as pd
 
-from greenflops.io import tables as table_reader
 from greenflops.io.plainyaml import PlainYAMLError, load_plain_yaml, read_yaml
-from greenflops.io.tables import TableValidationError, read_table, row_lines
-from greenflops.io.validated import mark_validated, validation_key, was_validated
+from greenflops.io.tables import READER_SOURCE, TableValidationError, read_table, row_lines
+from greenflops.io.validated import (
+    JSONSCHEMA_VERSION,
+    mark_validated,
+    validation_key,
+    was_validated,
+)
 from greenflops.networks.ops import op_points
 from greenflops.timing.datasets import validate_datasets
 from greenflops.timing.gpu_specs import alias_collisions, specs_from_frame
@@ -110,9 +114,8 @@ def unknown_keys(data: Any, schema: Mapping[str, Any], where: str = "") -> list[
 
 #: What Snakemake's verdict depends on besides the data and the schema (greenflops.io.validated).
 _SNAKEMAKE_VALIDATOR = "snakemake.utils.validate: snakemake {}, jsonschema {}, pandas {}".format(
-    *(importlib.metadata.version(name) for name in ("snakemake", "jsonschema", "pandas")))
-#: A table's typed rows follow from its file and the reader that types them.
-_READER_SOURCE = Path(table_reader.__file__).read_bytes()
+    importlib.metadata.version("snakemake"), JSONSCHEMA_VERSION,
+    importlib.metadata.version("pandas"))
 
 
 def _validate(data: Any, schema: Path, source: bytes | None = None) -> None:
@@ -383,7 +386,7 @@ def _load_tables(root: Path, names: list[str]
             raise InputError(f"Invalid input: {err}") from None
         # Snakemake's own validator on the typed rows (the frame follows from the file's bytes
         # and the reader: keyed by both)
-        _validate(frame, schema, Path(paths[name]).read_bytes() + _READER_SOURCE)
+        _validate(frame, schema, Path(paths[name]).read_bytes() + READER_SOURCE)
         tables[name] = frame
     return tables, paths
 
