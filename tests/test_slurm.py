@@ -98,11 +98,28 @@ def test_requirements_pin_the_slurm_plugin():
     )
 
 
+def _rule_blocks() -> list[tuple[str, str]]:
+    """(rule, its indented block) of every rule of workflow/rules/."""
+    text = "".join(p.read_text() for p in (ROOT / "workflow" / "rules").glob("*.smk"))
+    return re.findall(r"^rule (\w+):\n((?:[ \t]+.*\n|\n)+)", text, re.M)
+
+
 def timing_rules() -> set[str]:
     """Rules that request the `timing_slot` guard: the timing jobs, which get a GPU on SLURM."""
-    text = "".join(p.read_text() for p in (ROOT / "workflow" / "rules").glob("*.smk"))
-    blocks = re.findall(r"^rule (\w+):\n((?:[ \t]+.*\n|\n)+)", text, re.M)
-    return {rule for rule, block in blocks if "timing_slot" in block}
+    return {rule for rule, block in _rule_blocks() if "timing_slot" in block}
+
+
+def local_rules() -> set[str]:
+    """Rules marked ``localrule: True``: never submitted, run by the Snakemake that submits."""
+    return {rule for rule, block in _rule_blocks() if re.search(r"^\s+localrule: True$", block, re.M)}
+
+
+def test_local_rules_are_table_work_and_never_timing_or_figures():
+    local = local_rules()
+    assert {"report_table", "table_inventory", "figure_index"} <= local, local
+    assert not local & timing_rules(), "a timing job must get its GPU node"
+    heavy = {"alpha_fit", "trends_figures_cv", "trends2025_figures", "op_costs", "network_predictions"}
+    assert not local & heavy, local & heavy
 
 
 def test_cluster_resources_are_applied_after_every_stage():
@@ -269,7 +286,13 @@ def test_workflow_on_slurm_gives_the_same_outputs_as_a_local_run(slurm, scenario
     returncode, output = run_on_slurm(cluster, *targets)
     assert returncode == 0, output
     jobs = submitted_jobs(output)
-    assert {outputs[t] for t in targets} <= set(jobs.values()), f"not through SLURM:\n{output}"
+    # every rule through SLURM but the local ones, which run beside Snakemake (and are compared
+    # below like the rest)
+    local = local_rules()
+    submitted = {outputs[t] for t in targets} - local
+    assert submitted and submitted <= set(jobs.values()), f"not through SLURM:\n{output}"
+    assert not local & set(jobs.values()), f"a local rule went through SLURM:\n{output}"
+    assert local & {outputs[t] for t in targets}, "no local rule among the targets"
     accounting = sacct_jobs(list(jobs))
     timing = timing_rules()
     for jobid, rule in jobs.items():

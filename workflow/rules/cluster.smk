@@ -4,6 +4,9 @@
 #   - timing jobs (rules that request the local `timing_slot` guard: the sweeps) ask for
 #     `timing_gpus` GPU(s), of `gpu_model` if set, on `gpu_partition`, for `timing_runtime`;
 #   - every other job stays CPU-only, on `partition`, with the profile's small defaults.
+#   - rules marked `localrule: True` (seconds of work on small tables: report pages,
+#     inventories, the trends paper's tables) are never submitted: they run on the node
+#     that runs Snakemake, where a queue wait would cost more than the job.
 # Values set in config.yaml win over the SLURM profile; null ones leave the profile's defaults and
 # then the site's. Locally these resources are inert: only the SLURM executor reads them.
 from glue.cluster import cluster_resources

@@ -13,6 +13,7 @@ rule precision_speedups:
         per_benchmark="data/processed/trends/benchmark_speedups.csv",
     log:
         "logs/trends/precision_speedups.log",
+    localrule: True
     conda:
         "../../environment.yml"
     params:
@@ -34,6 +35,7 @@ rule gpu_efficiency:
         fits="data/processed/trends/fits_hardware.csv",
     log:
         "logs/trends/gpu_efficiency.log",
+    localrule: True
     conda:
         "../../environment.yml"
     params:
@@ -79,6 +81,7 @@ rule trends_tables_hardware:
         table09_tex="figures/tables/table09_gpu_efficiency.tex",
     log:
         "logs/trends/trends_tables_hardware.log",
+    localrule: True
     conda:
         "../../environment.yml"
     params:

@@ -189,6 +189,7 @@ rule networks_flops:
         md=OUTPUTS["flops_md"],
     log:
         "logs/networks/networks_flops.log",
+    localrule: True
     conda:
         "../../environment.yml"
     params:

@@ -41,6 +41,7 @@ rule summary:
         ),
     log:
         "logs/report/summary.log",
+    localrule: True
     conda:
         "../../environment.yml"
     message:
@@ -65,6 +66,7 @@ rule report_table:
         "logs/report/report_table_{name}.log",
     wildcard_constraints:
         name="|".join(map(re.escape, REPORT_TABLES)) or "(?!x)x",
+    localrule: True
     conda:
         "../../environment.yml"
     params:
@@ -92,6 +94,7 @@ rule figure_index:
         "figures/index.md",
     log:
         "logs/report/figure_index.log",
+    localrule: True
     conda:
         "../../environment.yml"
     params:

@@ -204,6 +204,7 @@ rule timings_inventory:
         "data/processed/timings_inventory.csv",
     log:
         "logs/sweeps/timings_inventory.log",
+    localrule: True
     conda:
         "../../environment.yml"
     message:

@@ -10,6 +10,7 @@ rule table_inventory:
         "data/processed/table_inventory.csv",
     log:
         "logs/tables/table_inventory.log",
+    localrule: True
     conda:
         "../../environment.yml"
     message:

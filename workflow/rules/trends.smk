@@ -17,6 +17,7 @@ rule flops_estimates:
         cv="data/processed/cv_models_resolved.csv",
     log:
         "logs/trends/flops_estimates.log",
+    localrule: True
     conda:
         "../../environment.yml"
     message:
@@ -37,6 +38,7 @@ rule energy:
         "logs/trends/energy_{domain}.log",
     wildcard_constraints:
         domain="cv|nlp",
+    localrule: True
     conda:
         "../../environment.yml"
     message:
@@ -55,6 +57,7 @@ rule params_flops_correlation:
         "data/processed/params_flops_correlation.csv",
     log:
         "logs/trends/params_flops_correlation.log",
+    localrule: True
     conda:
         "../../environment.yml"
     params:
@@ -72,6 +75,7 @@ rule human_energy:
         "data/processed/trends/human_energy.csv",
     log:
         "logs/trends/human_energy.log",
+    localrule: True
     conda:
         "../../environment.yml"
     params:
@@ -102,6 +106,7 @@ rule trend_fits:
         tex="figures/tables/trend_fits.tex",
     log:
         "logs/trends/trend_fits.log",
+    localrule: True
     conda:
         "../../environment.yml"
     message:
@@ -161,6 +166,7 @@ rule trends_tables_cv:
         table01_tex="figures/tables/table01_alexnet_flops.tex",
     log:
         "logs/trends/trends_tables_cv.log",
+    localrule: True
     conda:
         "../../environment.yml"
     params:
@@ -196,6 +202,7 @@ rule fidelity_trends:
         md="figures/tables/fidelity_trends.md",
     log:
         "logs/trends/fidelity_trends.log",
+    localrule: True
     conda:
         "../../environment.yml"
     params:
