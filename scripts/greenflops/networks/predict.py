@@ -119,12 +119,6 @@ def fitted_models(params: Mapping[str, Any]) -> list[str]:
     return [m for m in MODEL_NAMES if fitted_params(params, m) is not None]
 
 
-def _model_ms(rows: pd.DataFrame, params: Mapping[str, Any], model: str) -> np.ndarray:
-    if rows.empty:
-        return np.zeros(0)
-    # the GPU family needs the device facts the fit used (SMs, CPU or GPU tile sets)
-    x = features_from_frame(rows, facts_from_document(params))
-    return get_model(model).predict(fitted_params(params, model), x)
 
 
 def predict_ops(ops: pd.DataFrame, params: Mapping[str, Any],
@@ -147,9 +141,12 @@ def predict_ops(ops: pd.DataFrame, params: Mapping[str, Any],
     out["bytes_moved"] = (ops["bytes_in"] + ops["bytes_out"]).to_numpy(dtype=float) * scale
     rows = matmul_rows(ops, dtype)
     by_op = out["index"].to_numpy()
-    models = fitted_models(params)
-    for model in models:
-        ms = pd.Series(_model_ms(rows, params, model), index=rows.index)
+    # once for every model; the GPU family needs the device facts the fit used (SMs, CPU or GPU
+    # tile sets)
+    x = None if rows.empty else features_from_frame(rows, facts_from_document(params))
+    for model in fitted_models(params):
+        ms = pd.Series(np.zeros(0) if x is None else
+                       get_model(model).predict(fitted_params(params, model), x), index=rows.index)
         out[f"ms_{model}"] = ms.groupby(rows["index"]).sum().reindex(by_op).fillna(0.0).to_numpy()
     chosen = device_time_model(params)
     out["dense_ms"] = out["grouped_ms"] = out["other_ms"] = np.nan
