@@ -3,8 +3,8 @@ alpha_fig3a_table)."""
 
 import pandas as pd
 
+from greenflops.alpha.document import figure_model
 from greenflops.alpha.fig3a import fig3a_markdown, fig3a_table
-from greenflops.alpha.plots import figure_model
 from greenflops.io.outputs import atomic_write_text, log_to_file, write_csv
 from greenflops.io.plainyaml import read_yaml
 from greenflops.io.tables import read_table

@@ -5,12 +5,8 @@ params.yaml names (config alpha.figure_model: best, or a model's name); the reco
 
 import pandas as pd
 
-from greenflops.alpha.plots import (
-    figure_model,
-    plot_paper_figure,
-    plot_pred_vs_measured,
-    second_model,
-)
+from greenflops.alpha.document import figure_model
+from greenflops.alpha.plots import plot_paper_figure, plot_pred_vs_measured, second_model
 from greenflops.io.outputs import log_to_file, save_figure
 from greenflops.io.plainyaml import read_yaml
 

@@ -8,7 +8,8 @@ import yaml
 
 from greenflops.alpha.document import params_document
 from greenflops.alpha.fig3a import fig3a_table
-from greenflops.alpha.plots import figure_model, plot_paper_figure, plot_pred_vs_measured
+from greenflops.alpha.document import figure_model
+from greenflops.alpha.plots import plot_paper_figure, plot_pred_vs_measured
 from greenflops.alpha.synthetic import synthetic_timings
 from greenflops.alpha.validation import MIN_ROWS_PER_PARAMETER, fit_device, unidentifiable
 from greenflops.alpha.features import features_from_frame

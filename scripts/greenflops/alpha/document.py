@@ -16,7 +16,8 @@ from greenflops.io.render import to_markdown
 if TYPE_CHECKING:  # the fitting stack (scipy) is imported only by the one function that needs it
     from greenflops.alpha.validation import DeviceFit
 
-__all__ = ["device_time_model", "fit_markdown", "fitted_params", "params_document"]
+__all__ = ["device_time_model", "figure_model", "fit_markdown", "fitted_params",
+           "params_document"]
 
 
 def params_document(
@@ -247,3 +248,13 @@ def fitted_params(params: Mapping[str, Any], model: str) -> dict[str, float] | N
         return None
     return {**get_model(model).fixed,
             **{k: float(v["value"]) for k, v in entry["parameters"].items()}}
+
+
+def figure_model(params: Mapping[str, Any], choice: str) -> str | None:
+    """The α model a device's figures draw dashed: ``choice`` itself if it was fitted, or for
+    ``best`` the best α model that the fit recorded in ``params.yaml`` (``params``; chosen once,
+    in :func:`greenflops.alpha.validation.best_model`). None when there is none (too few rows
+    to validate a model): the figures then show measured times only."""
+    if choice == "best":
+        return params.get("best_alpha_model") or None
+    return choice if "parameters" in (params.get("models", {}).get(choice) or {}) else None

@@ -21,21 +21,10 @@ from greenflops.alpha.smoothness import flops_levels  # noqa: E402
 from greenflops.timing.contract import KEY_COLUMNS  # noqa: E402
 from greenflops.timing.grids import sweep_lines  # noqa: E402
 
-__all__ = ["figure_model", "plot_paper_figure", "plot_pred_vs_measured", "second_model"]
+__all__ = ["plot_paper_figure", "plot_pred_vs_measured", "second_model"]
 
 _AXIS_LABEL = {"flops": "FLOPs", "batch": "batch size", "c_in": "$C_{in}$",
                "c_out": "$C_{out}$", "h": "H", "w": "W", "k_h": "kernel size K", "k_w": "$K_w$"}
-
-
-
-def figure_model(params: Mapping[str, Any], choice: str) -> str | None:
-    """The α model a device's figures draw dashed: ``choice`` itself if it was fitted, or for
-    ``best`` the best α model that the fit recorded in ``params.yaml`` (``params``; chosen once,
-    in :func:`greenflops.alpha.validation.best_model`). None when there is none (too few rows
-    to validate a model): the figures then show measured times only."""
-    if choice == "best":
-        return params.get("best_alpha_model") or None
-    return choice if "parameters" in (params.get("models", {}).get(choice) or {}) else None
 
 
 def _nothing_to_draw(device_id: str, title: str):
