@@ -1,14 +1,12 @@
-"""The networks stage through Snakemake, on a copy of the project (slow): it builds from the
+"""The networks stage through Snakemake (slow): the session's full build made it from the
 committed raw data without torch, adding a network reruns only its jobs, the committed op tables
 are what a fresh capture gives, and the `cost` command prices a network on a fitted device."""
 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -18,13 +16,6 @@ from conftest import ROOT, run_snakemake
 DEV = "cpu-amd-epyc-1thread"
 
 
-def _only_one_device(project: Path) -> None:
-    """Keep the 1-thread CPU dataset only (fewer α fits to run)."""
-    for folder in (project / "data/raw/timings").iterdir():
-        if folder.name != DEV:
-            shutil.rmtree(folder)
-
-
 def _jobs(stdout: str) -> dict[str, int]:
     table = stdout.split("Job stats:")[-1]
     return {m.group(1): int(m.group(2))
@@ -32,43 +23,44 @@ def _jobs(stdout: str) -> dict[str, int]:
 
 
 @pytest.mark.slow
-def test_stage_builds_and_a_new_network_reruns_only_its_jobs(project):
-    _only_one_device(project)
+def test_stage_builds_and_a_new_network_reruns_only_its_jobs(built, tmp_path):
+    """On the session's full build (read only: dry runs and the cost command write nothing)."""
     targets = ["figures/networks/pred_vs_measured.md", "figures/networks/flops_comparison.md",
                "figures/networks/energy.md",
                f"data/processed/networks/devices/{DEV}/cost_model.yaml"]
-    run_snakemake(project, "--cores", "2", *targets, check=True, timeout=1800)
+    assert all((built / t).is_file() for t in targets)
     # no job of the stage imported torch: the op tables are committed raw data
-    assert not list((project / "logs/networks").glob("network_ops_*"))
-    flops = pd.read_csv(project / "figures/networks/flops_comparison.csv")
+    assert list((built / "logs/networks").glob("network_predictions_*"))
+    assert not list((built / "logs/networks").glob("network_ops_*"))
+    flops = pd.read_csv(built / "figures/networks/flops_comparison.csv")
     assert (flops["gflops"] == flops["flop_counter_gflops"]).all()
     assert set(flops.dropna(subset=["paper_gflops"])["network"]) == {
         "resnet50", "vgg16", "mobilenet_v2", "efficientnet_b0", "densenet121", "vit_b_16"}
     model = yaml.safe_load(
-        (project / f"data/processed/networks/devices/{DEV}/cost_model.yaml").read_text())
+        (built / f"data/processed/networks/devices/{DEV}/cost_model.yaml").read_text())
     assert model["time_model"]
     # a second run does nothing
-    again = run_snakemake(project, "-n", "--cores", "2", *targets, check=True)
+    again = run_snakemake(built, "-n", "--cores", "2", *targets, check=True)
     assert "Nothing to be done" in again.stdout + again.stderr
 
     # Add a network to the config list: only its capture and predictions, and the tables
     # over all networks, are planned.
-    config = yaml.safe_load((project / "config.yaml").read_text())
+    config = yaml.safe_load((built / "config.yaml").read_text())
     config["networks"]["architectures"].append("resnet34")
-    (project / "more.yaml").write_text(yaml.safe_dump({"networks": config["networks"]}))
+    (tmp_path / "more.yaml").write_text(yaml.safe_dump({"networks": config["networks"]}))
     # (targets first: --configfile takes every argument after it as a file)
-    dry = run_snakemake(project, "-n", "--cores", "2", *targets, "--configfile", "more.yaml",
-                        check=True)
+    dry = run_snakemake(built, "-n", "--cores", "2", *targets, "--configfile",
+                        str(tmp_path / "more.yaml"), check=True)
     jobs = _jobs(dry.stdout)
     assert jobs == {"network_ops": 2, "network_predictions": 1, "networks_flops": 1,
                     "networks_validation": 1, "networks_energy": 1}, jobs
     assert "by_network/resnet34/predictions.csv" in dry.stdout
 
-    # The cost command on the device the run just fitted.
+    # The cost command on a device the full build fitted.
     proc = subprocess.run(
         [sys.executable, "-m", "greenflops", "cost", "torchvision:resnet18", "--input",
-         "1,3,224,224", "--device-id", DEV, "--root", str(project), "--top", "5"],
-        cwd=project, env={"PYTHONPATH": "scripts", "PATH": "/usr/bin:/bin"},
+         "1,3,224,224", "--device-id", DEV, "--root", str(built), "--top", "5"],
+        cwd=built, env={"PYTHONPATH": "scripts", "PATH": "/usr/bin:/bin"},
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "Predicted time" in proc.stdout and "| conv2d |" in proc.stdout
