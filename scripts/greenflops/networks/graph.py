@@ -22,7 +22,8 @@ FLOPs (two columns, never mixed)
     every other op, by the convention of :data:`ELEM_FLOPS_PER_OUTPUT` (per output element) and
     :data:`ELEM_FLOPS_PER_INPUT` (per input element). Papers' GFLOPs use the first column only.
     ``torch.utils.flop_counter`` misses the two fused attention paths on the CPU;
-    :func:`flop_counter_total` switches them off, which makes its count complete.
+    :func:`greenflops.networks.crosscheck.flop_counter_total` switches them off, which makes its
+    count complete.
 
 Bytes moved (``bytes_in``, ``bytes_out``, ``bytes_weight``)
     Each distinct tensor argument is read once (its *unique* elements: a broadcast ``expand``
@@ -54,8 +55,6 @@ __all__ = [
     "TensorMeta",
     "capture",
     "capture_fn",
-    "flop_counter_total",
-    "hook_conv_linear_flops",
     "op_table",
     "softmax_numel",
 ]
@@ -416,69 +415,3 @@ def op_table(records: Iterable[OpRecord]) -> Any:
     for col in SHAPE_COLUMNS:
         frame[col] = frame[col].astype("Int64")
     return frame
-
-
-# --------------------------------------------------------------------------------------------
-# Cross-checks
-# --------------------------------------------------------------------------------------------
-
-
-def flop_counter_total(module: Any, inputs: Any, complete: bool = True) -> int:
-    """Total FLOPs of one forward pass by ``torch.utils.flop_counter.FlopCounterMode``.
-
-    ``flop_counter`` misses two attention kernels of the CPU: the ``nn.MultiheadAttention`` eval
-    fast path (``_native_multi_head_attention``: projections and matmuls uncounted) and the CPU
-    flash kernel of ``scaled_dot_product_attention`` (Q·Kᵀ and P·V uncounted). With
-    ``complete`` (default) both are switched off for the count: the fast path, and every SDPA
-    backend but the math one (plain ``bmm``); ``complete=False`` shows what it reports otherwise.
-    """
-    import contextlib
-
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
-    args_in = inputs if isinstance(inputs, tuple) else (inputs,)
-    was = torch.backends.mha.get_fastpath_enabled()
-    torch.backends.mha.set_fastpath_enabled(not complete)
-    backend: Any = contextlib.nullcontext()
-    if complete:
-        from torch.nn.attention import SDPBackend, sdpa_kernel
-
-        backend = sdpa_kernel(SDPBackend.MATH)
-    try:
-        counter = FlopCounterMode(display=False)
-        with torch.no_grad(), backend, counter:
-            module(*args_in)
-    finally:
-        torch.backends.mha.set_fastpath_enabled(was)
-    return int(counter.get_total_flops())
-
-
-def hook_conv_linear_flops(module: Any, inputs: Any) -> float:
-    """FLOPs that forward hooks on ``Conv2d`` / ``Linear`` see (the method of
-    :func:`greenflops.alpha.networks.layer_table`): functional ops and the projections inside
-    ``nn.MultiheadAttention`` (not ``Linear`` calls) are missed."""
-    import torch
-    import torch.nn as nn
-
-    args_in = inputs if isinstance(inputs, tuple) else (inputs,)
-    total = [0.0]
-
-    def hook(mod: Any, inp: tuple[Any, ...], out: Any) -> None:
-        x = inp[0]
-        if isinstance(mod, nn.Conv2d):
-            k_h, k_w = mod.kernel_size
-            total[0] += (2.0 * k_h * k_w * (x.shape[1] // mod.groups) * out.shape[1]
-                         * out.shape[2] * out.shape[3] * x.shape[0])
-        else:
-            total[0] += 2.0 * math.prod(x.shape[:-1]) * mod.in_features * mod.out_features
-
-    handles = [m.register_forward_hook(hook) for m in module.modules()
-               if isinstance(m, (nn.Conv2d, nn.Linear))]
-    try:
-        with torch.no_grad():
-            module(*args_in)
-    finally:
-        for h in handles:
-            h.remove()
-    return float(total[0])

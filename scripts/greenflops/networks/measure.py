@@ -90,12 +90,8 @@ def capture_op_table(module: Any, shape: Sequence[int]) -> tuple[pd.DataFrame, d
     import torch
     import torchvision
 
-    from greenflops.networks.graph import (
-        capture,
-        flop_counter_total,
-        hook_conv_linear_flops,
-        op_table,
-    )
+    from greenflops.networks.crosscheck import flop_counter_total, hook_conv_linear_flops
+    from greenflops.networks.graph import capture, op_table
 
     x = torch.zeros(*shape)
     table = op_table(capture(module, x))
