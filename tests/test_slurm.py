@@ -111,14 +111,16 @@ def timing_rules() -> set[str]:
 
 def local_rules() -> set[str]:
     """Rules marked ``localrule: True``: never submitted, run by the Snakemake that submits."""
-    return {rule for rule, block in _rule_blocks() if re.search(r"^\s+localrule: True$", block, re.M)}
+    marked = re.compile(r"^\s+localrule: True$", re.M)
+    return {rule for rule, block in _rule_blocks() if marked.search(block)}
 
 
 def test_local_rules_are_table_work_and_never_timing_or_figures():
     local = local_rules()
     assert {"report_table", "table_inventory", "figure_index"} <= local, local
     assert not local & timing_rules(), "a timing job must get its GPU node"
-    heavy = {"alpha_fit", "trends_figures_cv", "trends2025_figures", "op_costs", "network_predictions"}
+    heavy = {"alpha_fit", "trends_figures_cv", "trends2025_figures", "op_costs",
+             "network_predictions"}
     assert not local & heavy, local & heavy
 
 

@@ -119,8 +119,6 @@ def fitted_models(params: Mapping[str, Any]) -> list[str]:
     return [m for m in MODEL_NAMES if fitted_params(params, m) is not None]
 
 
-
-
 def predict_ops(ops: pd.DataFrame, params: Mapping[str, Any],
                 op_costs: Mapping[str, LinearCost] | None = None,
                 dtype: str | None = None) -> pd.DataFrame:
