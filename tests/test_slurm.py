@@ -234,8 +234,9 @@ def sacct_jobs(jobids: list[str]) -> dict[str, tuple[str, str, str]]:
 
 #: Rules whose one job reads every device's fit or every network's predictions. Through SLURM
 #: they bring nearly the whole build with them (about 60 jobs and 7 min on the CI cluster, most
-#: of it the plugin's status polling, against about 25 jobs without them); they run in the local
-#: full build, and the SLURM run covers every other kind of analysis job.
+#: of it the plugin's status polling, against 26 without them, 16 of which are `localrule` jobs
+#: that run beside Snakemake); they run in the local full build, and the SLURM run covers every
+#: other kind of analysis job.
 GATHERING_RULES = frozenset({"summary", "alpha_cross_device", "network_predictions",
                              "networks_validation", "networks_energy"})
 
