@@ -37,7 +37,9 @@ def job_times(project: Path) -> list[tuple[float, str, str]]:
             continue
         if meta.get("starttime") is None or meta.get("endtime") is None:
             continue
-        key = (meta["rule"], meta.get("job_hash"), round(meta["starttime"], 1))
+        # one job, several outputs: each output has its own start time (microseconds apart),
+        # but the job's end time is written to all of them
+        key = (meta["rule"], meta.get("job_hash"), meta["endtime"])
         seconds = meta["endtime"] - meta["starttime"]
         if key not in jobs or output < jobs[key][2]:
             jobs[key] = (seconds, meta["rule"], output)
