@@ -25,6 +25,7 @@ from greenflops.timing.device import (
     resolve_target,
     slug,
 )
+from greenflops.timing.facts import measure_call_floor_ms
 from greenflops.timing.grids import linear_point, sweep_points
 from greenflops.timing.harness import TimingSettings
 from greenflops.timing.runner import read_partial, run_sweep, time_point
@@ -52,6 +53,14 @@ def test_real_linear_timing_on_cpu(cpu):
     assert 0 < row["time_ms"] < 100
     assert row["time_ms_iqr"] >= 0 and row["runs"] >= 4
     assert row["energy_j"] is None  # no NVML energy on a CPU
+
+
+def test_call_floor_is_below_a_real_layer(cpu):
+    """The per-call floor (device.yaml ``call_floor_ms``): a 1-channel layer's time, positive
+    and well below a 2048x2048 dense layer's on batch 64 (0.5 GFLOP)."""
+    floor = measure_call_floor_ms(cpu, FAST)
+    row, _ = time_point(linear_point("dense_batch", 2048, 2048, batch=64), cpu, FAST)
+    assert row is not None and 0 < floor < row["time_ms"] / 10
 
 
 def test_memory_cap_skips_with_reason(cpu):

@@ -15,6 +15,10 @@ records where it came from. Which model term uses which fact, and what happens w
   is bounded only at 10 × that.
 * ``bandwidth_gbs`` — start and upper bound (1.5 ×) of the fitted bandwidth ``BW``. Missing:
   ``BW`` starts at peak / 10 (a machine balance of 10 FLOP/byte), bounded at 10 × that.
+* ``call_floor_ms`` — the measured per-call floor (``device.yaml``, recorded by the sweeps):
+  every fitted per-call overhead is at most this (and at most the fold's fastest layer).
+  Missing: the fastest layer alone bounds it, and a fold without small layers may fit an
+  overhead far above the device's floor.
 * ``tensor_cores`` — fp16/bf16 channel counts that are not multiples of 8 are padded (the
   table lists a tensor-core peak for the dtype).
 """
@@ -40,12 +44,24 @@ class DeviceFacts:
     bandwidth_gbs: float | None = None
     tensor_cores: bool = False  #: half-precision channels padded to multiples of 8
     sources: dict[str, str] = field(default_factory=dict)  #: fact -> where it came from
+    call_floor_ms: float | None = None  #: measured per-call floor (device.yaml), ms
 
     def as_dict(self) -> dict[str, Any]:
-        """The facts as plain values (params.yaml ``device_facts``)."""
-        return {"kind": self.kind, "n_sm": self.n_sm, "peak_gflops": self.peak_gflops,
-                "bandwidth_gbs": self.bandwidth_gbs, "tensor_cores": self.tensor_cores,
-                "sources": dict(self.sources)}
+        """The facts as plain values (params.yaml ``device_facts``; ``call_floor_ms`` only when
+        known)."""
+        out = {"kind": self.kind, "n_sm": self.n_sm, "peak_gflops": self.peak_gflops,
+               "bandwidth_gbs": self.bandwidth_gbs, "tensor_cores": self.tensor_cores}
+        if self.call_floor_ms is not None:
+            out["call_floor_ms"] = self.call_floor_ms
+        return {**out, "sources": dict(self.sources)}
+
+    def fastest_call_ms(self, time_ms: Any) -> float:
+        """The bound of a per-call overhead fitted on measured ``time_ms``: the fastest of them,
+        or the measured floor when that is faster."""
+        import numpy as np
+
+        fastest = float(np.min(time_ms))
+        return min(fastest, self.call_floor_ms) if self.call_floor_ms else fastest
 
 
 def device_facts(meta: Mapping[str, Any] | None, spec: Any | None = None,
@@ -56,7 +72,7 @@ def device_facts(meta: Mapping[str, Any] | None, spec: Any | None = None,
 
     ``device.yaml`` wins where it has a fact: ``multiprocessors`` (or ``threads`` on a CPU),
     ``peak_gflops`` when its ``peak_gflops_dtype`` is absent or the dataset's dtype,
-    ``mem_bandwidth_gbs``. The spec row fills the rest: ``sm_count``, the dtype's peak
+    ``mem_bandwidth_gbs``, ``call_floor_ms``. The spec row fills the rest: ``sm_count``, the dtype's peak
     (:meth:`~greenflops.timing.gpu_specs.GpuSpec.peak_tflops`), ``memory_bandwidth_gbs``.
     """
     meta = dict(meta or {})
@@ -94,10 +110,13 @@ def device_facts(meta: Mapping[str, Any] | None, spec: Any | None = None,
         tensor = bool(spec.fp16_tensor_tflops if dtype == "float16" else spec.bf16_tensor_tflops)
         if tensor:
             sources["tensor_cores"] = f"{row} (a tensor-core peak for {dtype})"
+    floor = None
+    if meta.get("call_floor_ms"):
+        floor, sources["call_floor_ms"] = float(meta["call_floor_ms"]), "device.yaml call_floor_ms"
     for name in ("n_sm", "peak_gflops", "bandwidth_gbs"):
         sources.setdefault(name, "unknown: the models fall back (greenflops.alpha.device_facts)")
     return DeviceFacts(kind if kind in ("gpu", "cpu") else "gpu", n_sm, peak, bandwidth, tensor,
-                       sources)
+                       sources, floor)
 
 
 def facts_from_document(doc: Mapping[str, Any] | None) -> DeviceFacts | None:
@@ -107,4 +126,4 @@ def facts_from_document(doc: Mapping[str, Any] | None) -> DeviceFacts | None:
         return None
     return DeviceFacts(str(facts.get("kind", "gpu")), facts.get("n_sm"), facts.get("peak_gflops"),
                        facts.get("bandwidth_gbs"), bool(facts.get("tensor_cores", False)),
-                       dict(facts.get("sources") or {}))
+                       dict(facts.get("sources") or {}), facts.get("call_floor_ms"))

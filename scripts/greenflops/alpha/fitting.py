@@ -94,7 +94,9 @@ def fit_model(
     only (a fold of a cross-validation, warm-started at the fit on all rows). The scale parameters start
     at the value that zeroes the mean log residual of each dtype. ``fixed`` adds constants the
     model needs but does not fit (the roofline's peak and bandwidth). Parameters marked
-    ``cap_at_min_time`` (per-call overheads) are bounded by the fastest measured time.
+    ``cap_at_min_time`` (per-call overheads) are bounded by the fastest measured time, or the
+    device's measured per-call floor when that is faster
+    (:meth:`~greenflops.alpha.device_facts.DeviceFacts.fastest_call_ms`).
     """
     model = get_model(model) if isinstance(model, str) else model
     y = np.asarray(time_ms, dtype=float)
@@ -105,7 +107,7 @@ def fit_model(
     if model.kind == "learned":
         from greenflops.alpha.learned import fit_trees
 
-        fitted = fit_trees(x, y)
+        fitted = fit_trees(x, y, loss=loss, f_scale=f_scale)
         res = np.log(fitted.predict(x)) - np.log(y)
         return FitResult(model.name, {}, {}, {}, len(y), float(np.sqrt(np.mean(res**2))), 0,
                          float(0.5 * np.sum(res**2)), [], predictor=fitted)
@@ -121,9 +123,10 @@ def fit_model(
                          float(np.sqrt(np.mean(res**2))), 0, float(0.5 * np.sum(res**2)), [])
     scale_idx = [i for i, s in enumerate(specs) if s.name.startswith("scale_ms_per_gflop")]
     lo, hi = _bounds(specs)
+    fastest = x.device.fastest_call_ms(y) if x.device is not None else float(y.min())
     for i, spec in enumerate(specs):
         if spec.cap_at_min_time:  # an overhead cannot exceed the fastest call it is part of
-            hi[i] = min(hi[i], _to_internal(spec, float(y.min())))
+            hi[i] = min(hi[i], _to_internal(spec, fastest))
             lo[i] = min(lo[i], hi[i] - 1e-6)
 
     priors = [(i, s.prior, s.prior_sd) for i, s in enumerate(specs)

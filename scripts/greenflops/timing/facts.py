@@ -1,12 +1,13 @@
 """Facts about the device and the machine, written to ``device.yaml`` and each sweep's sidecar.
 
 :func:`device_facts` gathers the hardware and software facts (``workflow/schemas/device.schema.yaml``)
-with the measured matmul peak and copy bandwidth; :func:`node_facts` names the machine (the SLURM
+with the measured matmul peak, copy bandwidth and per-call floor; :func:`node_facts` names the machine (the SLURM
 node on a cluster); :func:`default_memory_cap` bounds the memory one timed point may take.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import platform
@@ -15,11 +16,14 @@ from typing import Any
 from greenflops.timing.device import cpu_model_name, device_name, hardware_id, usable_cpus
 from greenflops.timing.energy import energy_mj, nvml_handle
 from greenflops.timing.harness import TimingSettings, prepare_backends, time_call, torch_dtype
+from greenflops.timing.tensors import layer_call
 
 __all__ = [
+    "FLOOR_LAYERS",
     "default_memory_cap",
     "device_facts",
     "measure_bandwidth_gbs",
+    "measure_call_floor_ms",
     "measure_peak_gflops",
     "node_facts",
     "ram_gb",
@@ -57,13 +61,39 @@ def measure_bandwidth_gbs(device: Any, nbytes: int | None = None,
     return 2 * nbytes / result.median_s / 1e9
 
 
+#: The smallest layers a sweep can time: one input and one output channel, batch 1, 1×1. Their
+#: time is the per-call floor (framework dispatch, kernel launch), with no work to speak of.
+FLOOR_LAYERS: tuple[dict[str, Any], ...] = tuple(
+    {"sweep": "call_floor", "op": op, "batch": 1, "c_in": 1, "c_out": 1, "h": 1, "w": 1,
+     "k_h": 1, "k_w": 1, "stride": 1, "padding": 0, "groups": 1}
+    for op in ("linear", "conv2d"))
+
+
+def measure_call_floor_ms(device: Any, settings: TimingSettings) -> float:
+    """The per-call floor in ms: the faster of :data:`FLOOR_LAYERS`, timed exactly as a sweep
+    times its layers (same call, harness and settings, no energy reading).
+
+    A per-call overhead fitted on a device's layers cannot exceed it: the time models read it
+    from ``device.yaml`` (``call_floor_ms``) to bound their overhead terms, which the fastest
+    layer of a validation fold bounds only loosely when that fold has no small layers.
+    """
+    import torch
+
+    floor_settings = dataclasses.replace(settings, energy=False)
+    times = []
+    with torch.inference_mode():
+        for layer in FLOOR_LAYERS:
+            call = layer_call({**layer, "dtype": settings.dtype}, device, floor_settings)
+            times.append(time_call(call, device, floor_settings).median_s * 1e3)
+    return min(times)
+
 
 def device_facts(device: Any, threads: int, settings: TimingSettings, dataset: str,
                  profile: str, measure: bool = True) -> dict[str, Any]:
     """Hardware and software facts of the device for ``device.yaml`` (schema: device.schema.yaml).
 
-    With ``measure``, adds the measured matmul peak (``peak_gflops``) and device-copy bandwidth
-    (``mem_bandwidth_gbs``).
+    With ``measure``, adds the measured matmul peak (``peak_gflops``), device-copy bandwidth
+    (``mem_bandwidth_gbs``) and per-call floor (``call_floor_ms``, :func:`measure_call_floor_ms`).
     """
     import torch
 
@@ -114,6 +144,7 @@ def device_facts(device: Any, threads: int, settings: TimingSettings, dataset: s
         facts["peak_gflops"] = round(measure_peak_gflops(device, peak_dtype), 3)
         facts["peak_gflops_dtype"] = settings.dtype
         facts["mem_bandwidth_gbs"] = round(measure_bandwidth_gbs(device), 3)
+        facts["call_floor_ms"] = float(f"{measure_call_floor_ms(device, settings):.5e}")
     return facts
 
 
