@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from greenflops.alpha.device_facts import DeviceFacts
 from greenflops.alpha.document import params_document
 from greenflops.alpha.features import features_from_frame
 from greenflops.alpha.fitting import fit_model
@@ -237,6 +238,39 @@ def test_fitted_rooflines_recover_known_parameters(model, true):
         assert fit.params[name] == pytest.approx(value, rel=tol), name
     assert fit.rms_log_residual == pytest.approx(0.03, rel=0.3)
     assert error_metrics(fit.predict(x), y)["mape_pct"] < 5.0
+
+
+def test_measured_call_floor_bounds_every_overhead():
+    """A fold without small layers: every row takes 0.5 ms of overhead plus its work, far above
+    the device's measured per-call floor of 0.01 ms. Without the floor the fits take the 0.5 ms
+    as overhead; with it (device.yaml ``call_floor_ms``), no overhead term may exceed it."""
+    frame = synthetic_timings("flops_overhead", {"overhead_ms": 0.5, "scale_ms_per_gflop": 2.0},
+                              noise_sd=0.01, seed=3)
+    y = frame["time_ms"].to_numpy()
+    assert y.min() > 0.45
+    free = fit_model("flops_overhead", features_from_frame(frame), y, starts=2)
+    assert free.params["overhead_ms"] > 0.3
+    floored = DeviceFacts(kind="cpu", call_floor_ms=0.01)
+    assert floored.fastest_call_ms(y) == 0.01 and DeviceFacts().fastest_call_ms(y) == y.min()
+    x = features_from_frame(frame, floored)
+    for model, name in (("flops_overhead", "overhead_ms"), ("alpha_overhead", "overhead_ms"),
+                        ("roofline_p", "t0"), ("wave", "t0")):
+        fit = fit_model(model, x, y, starts=1)
+        assert fit.params[name] <= 0.01 * (1 + 1e-6), model
+
+
+def test_learned_reference_scales_with_flops_beyond_its_training_rows():
+    """Trees are constant beyond their training shapes; on top of their time ∝ FLOPs baseline,
+    layers 4-500x smaller than every training layer are predicted at the training layers'
+    throughput, not at the fastest training layer's time."""
+    frame = synthetic_timings("flops", {"scale_ms_per_gflop": 2.0}, noise_sd=0.01, seed=4)
+    x = features_from_frame(frame)
+    y = frame["time_ms"].to_numpy()
+    cut = np.quantile(x.flops, 0.5)
+    train, test = x.flops >= cut, x.flops < cut / 4
+    assert test.sum() >= 5 and x.flops[test].min() < cut / 100
+    fit = fit_model("gbt", x.subset(train), y[train])
+    assert error_metrics(fit.predict(x.subset(test)), y[test])["mape_pct"] < 10.0
 
 
 def test_overhead_is_capped_at_the_fastest_call():
