@@ -41,3 +41,19 @@ def test_default_target_validates_tables_and_writes_inventory(built):
     assert rows["nlp_models"] == 19
     assert rows["gpus"] == 48
     assert rows["precision_throughput"] == 58
+
+
+@pytest.mark.slow
+def test_no_model_misses_by_more_than_the_limit_out_of_sample_on_a_committed_device(built):
+    """Issue 11's robustness rule on every committed device: no model (the learned reference
+    included) has a pooled out-of-sample MAPE above the recommendation's limit in any scope."""
+    from greenflops.alpha.recommend import MAX_OOS_MAPE, OOS_SCOPES
+
+    reports = sorted((built / "data" / "processed" / "alpha").glob("*/fit_report.csv"))
+    assert len(reports) >= 3
+    for path in reports:
+        with open(path, encoding="utf-8") as handle:
+            rows = [r for r in csv.DictReader(handle) if r["scope"] in OOS_SCOPES]
+        assert rows, path
+        worst = max(rows, key=lambda r: float(r["mape_pct"]))
+        assert float(worst["mape_pct"]) <= MAX_OOS_MAPE, (path.parent.name, worst)
