@@ -2,13 +2,13 @@
 
 No physics and nothing to interpret: the trees show what the interpretable models give up (or
 gain) under the same validation. scikit-learn's
-:class:`~sklearn.ensemble.HistGradientBoostingRegressor` with least squares on the log ratio of the
-measured time to a baseline fitted on the same rows (:data:`BASELINE`, ``scale · FLOPs``): the
-trees learn how far each shape falls short of the device's average throughput. Trees are
+:class:`~sklearn.ensemble.HistGradientBoostingRegressor` with least squares on the log ratio of
+the measured time to a baseline fitted on the same rows (:data:`BASELINE`, ``scale · FLOPs``):
+the trees learn how far each shape falls short of the device's average throughput. Trees are
 constant beyond the shapes they were fitted on, so a layer smaller or larger than every training
 layer keeps the nearest leaf's throughput (its time scales with its FLOPs) instead of taking the
-nearest training layer's time. Hyper-parameters fixed a priori (:data:`GBT_PARAMS`: no tuning on the test folds), seeded, no
-early stopping (it would hold rows out at random). scikit-learn is imported only when trees are
+nearest training layer's time. Hyper-parameters fixed a priori (:data:`GBT_PARAMS`: no tuning
+on the test folds), seeded, no early stopping (it would hold rows out at random). scikit-learn is imported only when trees are
 fitted. The trees are refitted on every validation fold (no warm start); ``params.yaml`` records
 the hyper-parameters and the features, not the trees, so a learned model cannot be predicted
 from it and is never the recommended model.
@@ -78,7 +78,8 @@ def fit_trees(x: Any, time_ms: np.ndarray, loss: str = "linear", f_scale: float 
     from greenflops.alpha.fitting import fit_model
 
     y = np.asarray(time_ms, dtype=float)
-    baseline = fit_model(BASELINE, x, y, starts=1, loss=loss, f_scale=f_scale)  # one scale per dtype  # two parameters: one start finds them
+    # one scale per dtype, a linear least-squares problem in log space: one start finds it
+    baseline = fit_model(BASELINE, x, y, starts=1, loss=loss, f_scale=f_scale)
     params = dict(GBT_PARAMS)
     # few rows: smaller leaves
     params["min_samples_leaf"] = int(min(params["min_samples_leaf"], max(len(y) // 20, 2)))
@@ -97,6 +98,6 @@ def _not_from_parameters(params: Any, x: Any, scale: Any) -> np.ndarray:
 LEARNED_MODELS: tuple[TimeModel, ...] = (
     TimeModel("gbt", "learned reference: gradient-boosted trees (scikit-learn "
               "HistGradientBoostingRegressor) on log-scaled shape features correcting a time ∝ "
-              "FLOPs fit, fixed hyper-parameters; not interpretable, never recommended", (), _not_from_parameters,
-              needs_scale=False, kind="learned"),
+              "FLOPs fit, fixed hyper-parameters; not interpretable, never recommended", (),
+              _not_from_parameters, needs_scale=False, kind="learned"),
 )

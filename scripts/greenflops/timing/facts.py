@@ -1,8 +1,9 @@
 """Facts about the device and the machine, written to ``device.yaml`` and each sweep's sidecar.
 
-:func:`device_facts` gathers the hardware and software facts (``workflow/schemas/device.schema.yaml``)
-with the measured matmul peak, copy bandwidth and per-call floor; :func:`node_facts` names the machine (the SLURM
-node on a cluster); :func:`default_memory_cap` bounds the memory one timed point may take.
+:func:`device_facts` gathers the hardware and software facts
+(``workflow/schemas/device.schema.yaml``) with the measured matmul peak, copy bandwidth and
+per-call floor; :func:`node_facts` names the machine (the SLURM node on a cluster);
+:func:`default_memory_cap` bounds the memory one timed point may take.
 """
 
 from __future__ import annotations
