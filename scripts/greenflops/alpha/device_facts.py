@@ -73,7 +73,8 @@ def device_facts(meta: Mapping[str, Any] | None, spec: Any | None = None,
     ``device.yaml`` wins where it has a fact: ``multiprocessors`` (or ``threads`` on a CPU),
     ``peak_gflops`` when its ``peak_gflops_dtype`` is absent or the dataset's dtype,
     ``mem_bandwidth_gbs``, ``call_floor_ms``. The spec row fills the rest: ``sm_count``, the
-    dtype's peak (:meth:`~greenflops.timing.gpu_specs.GpuSpec.peak_tflops`), ``memory_bandwidth_gbs``.
+    dtype's peak (:meth:`~greenflops.timing.gpu_specs.GpuSpec.peak_tflops`),
+    ``memory_bandwidth_gbs``.
     """
     meta = dict(meta or {})
     kind = _KIND.get(str(meta.get("device_type")), "gpu")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import least_squares
 
+from greenflops.alpha.device_facts import DeviceFacts
 from greenflops.alpha.features import Features
 from greenflops.alpha.models import ParamSpec, TimeModel, get_model
 
@@ -123,7 +124,7 @@ def fit_model(
                          float(np.sqrt(np.mean(res**2))), 0, float(0.5 * np.sum(res**2)), [])
     scale_idx = [i for i, s in enumerate(specs) if s.name.startswith("scale_ms_per_gflop")]
     lo, hi = _bounds(specs)
-    fastest = x.device.fastest_call_ms(y) if x.device is not None else float(y.min())
+    fastest = (x.device or DeviceFacts()).fastest_call_ms(y)
     for i, spec in enumerate(specs):
         if spec.cap_at_min_time:  # an overhead cannot exceed the fastest call it is part of
             hi[i] = min(hi[i], _to_internal(spec, fastest))

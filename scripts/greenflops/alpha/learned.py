@@ -8,10 +8,10 @@ the trees learn how far each shape falls short of the device's average throughpu
 constant beyond the shapes they were fitted on, so a layer smaller or larger than every training
 layer keeps the nearest leaf's throughput (its time scales with its FLOPs) instead of taking the
 nearest training layer's time. Hyper-parameters fixed a priori (:data:`GBT_PARAMS`: no tuning
-on the test folds), seeded, no early stopping (it would hold rows out at random). scikit-learn is imported only when trees are
-fitted. The trees are refitted on every validation fold (no warm start); ``params.yaml`` records
-the hyper-parameters and the features, not the trees, so a learned model cannot be predicted
-from it and is never the recommended model.
+on the test folds), seeded, no early stopping (it would hold rows out at random). scikit-learn
+is imported only when trees are fitted. The trees are refitted on every validation fold (no warm
+start); ``params.yaml`` records the hyper-parameters and the features, not the trees, so a
+learned model cannot be predicted from it and is never the recommended model.
 """
 
 from __future__ import annotations

@@ -145,7 +145,9 @@ def device_facts(device: Any, threads: int, settings: TimingSettings, dataset: s
         facts["peak_gflops"] = round(measure_peak_gflops(device, peak_dtype), 3)
         facts["peak_gflops_dtype"] = settings.dtype
         facts["mem_bandwidth_gbs"] = round(measure_bandwidth_gbs(device), 3)
-        facts["call_floor_ms"] = float(f"{measure_call_floor_ms(device, settings):.5e}")
+        from greenflops.timing.runner import significant  # runner imports this module
+
+        facts["call_floor_ms"] = significant(measure_call_floor_ms(device, settings))
     return facts
 
 
