@@ -59,10 +59,9 @@ uv_install() {
 # made the default run almost twice as long. A file that does not compile (a package's Python 2
 # test data) is only left uncompiled.
 compile_bytecode() {
-  local dirs
-  dirs=$(.venv/bin/python -c 'import sysconfig; print(*{sysconfig.get_paths()[k] for k in ("purelib", "platlib")})')
-  # shellcheck disable=SC2086 # one or two directories, without spaces
-  .venv/bin/python -m compileall -q -j 0 $dirs >/dev/null 2>&1 || true
+  .venv/bin/python -c 'import compileall, sysconfig
+for path in sorted({sysconfig.get_paths()[key] for key in ("purelib", "platlib")}):
+    compileall.compile_dir(path, quiet=2, workers=0)' >/dev/null 2>&1 || true
 }
 
 # Requirements change rarely: skip installing when the installed set already matches the file
