@@ -70,6 +70,24 @@ def test_alpha_overhead_recovers_overhead_and_sk():
     assert fit.rms_log_residual < 0.03
 
 
+def test_alpha_floor_recovers_floor_and_overlap():
+    """A floor of 0.2 µs that the work hides smoothly (q = 3): c0, q and the α parameters come
+    back, and alpha_overhead, which can only add its overhead, fits these rows worse."""
+    true = {**TRUE_ALPHA, "sk_slope": 1.0, "overhead_ms": 2e-4, "q": 3.0}
+    frame = synthetic_timings("alpha_floor", true, noise_sd=0.02, seed=5)
+    x = features_from_frame(frame)
+    y = frame["time_ms"].to_numpy()
+    body = get_model("alpha_floor").predict({**true, "overhead_ms": 1e-12}, x)
+    assert (body < 2e-4).sum() >= 10 and (body > 2e-4).sum() >= 10  # both regimes present
+    fit = fit_model("alpha_floor", x, y, starts=6)
+    assert fit.params["overhead_ms"] == pytest.approx(2e-4, rel=0.1)
+    assert fit.params["q"] == pytest.approx(3.0, rel=0.3)
+    assert fit.params["gamma_kn"] == pytest.approx(TRUE_ALPHA["gamma_kn"], abs=0.1)
+    assert fit.rms_log_residual < 0.03
+    added = fit_model("alpha_overhead", x, y, starts=6)
+    assert added.rms_log_residual > 1.5 * fit.rms_log_residual
+
+
 def test_fit_is_deterministic():
     frame = synthetic_timings("alpha_fit", {**TRUE_ALPHA, "sk_slope": 1.0}, seed=2)
     x = features_from_frame(frame)

@@ -19,6 +19,7 @@ from greenflops.alpha.formula import (
     predicted_time_ms,
     roofline_time_ms,
     s_k,
+    smooth_max,
 )
 from greenflops.alpha.models import MODEL_NAMES, get_model, is_alpha_family
 from greenflops.flops import conv2d_flops, dense_flops
@@ -72,7 +73,7 @@ def test_kernel_class_and_family():
     assert list(kernel_class(np.array([1, 9, 25]))) == ["k1", "kn", "kn"]
     assert [m for m in MODEL_NAMES if is_alpha_family(m)] == [
         "alpha_paper", "alpha_fit", "alpha_fit_sk", "alpha_overhead", "alpha_ext", "alpha_ext_mem",
-        "alpha_roofline"]
+        "alpha_roofline", "alpha_floor"]
     assert "roofline_fit" in MODEL_NAMES and not is_alpha_family("roofline_fit")
 
 
@@ -168,6 +169,28 @@ def test_roofline_fit_hand_computed():
     np.testing.assert_allclose(
         get_model("roofline_fit").predict({**p, "overhead_ms": 0.0}, x),
         roofline_time_ms(x.flops, x.bytes_moved, 100.0, 10.0))
+
+
+def test_alpha_floor_hand_computed():
+    # the same 3x3 convolution (S = 256, K = 9): body = scale * alpha * FLOPs, then the floor
+    frame = pd.DataFrame([_row(batch=1, c_in=64, c_out=64, h=16, w=16)])
+    x = features_from_frame(frame)
+    beta, gamma, flops = 0.05, 0.5, 2 * 9 * 64 * 64 * 256
+    alpha = ((1 - beta) * (1 + math.log(9)) / 256 + beta) ** gamma
+    body = 10.0 * alpha * flops / 1e9  # 0.0469 ms
+    p = dict(beta_k1=0.2, gamma_k1=0.9, beta_kn=beta, gamma_kn=gamma, sk_slope=1.0,
+             scale_ms_per_gflop=10.0, overhead_ms=0.02, q=2.0)
+    model = get_model("alpha_floor")
+    assert body == pytest.approx(0.0469, abs=1e-4)
+    assert model.predict(p, x)[0] == pytest.approx(math.sqrt(0.02**2 + body**2))
+    # q = 1: the floor adds, as alpha_overhead's overhead does
+    np.testing.assert_allclose(model.predict({**p, "q": 1.0}, x),
+                               get_model("alpha_overhead").predict(p, x))
+    # large q: the larger of floor and work, whichever it is
+    assert model.predict({**p, "q": 20.0}, x)[0] == pytest.approx(body, rel=0.01)
+    assert model.predict({**p, "q": 20.0, "overhead_ms": 0.2}, x)[0] == pytest.approx(0.2, rel=0.01)
+    assert smooth_max(1.0, np.array([1.0]), np.array([3.0]))[0] == 4.0
+    assert smooth_max(2.0, np.array([3.0]), np.array([4.0]))[0] == pytest.approx(5.0)
 
 
 def test_alpha_roofline_hand_computed():

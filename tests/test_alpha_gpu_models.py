@@ -232,9 +232,9 @@ def test_alpha_family_analytic_jacobian_matches_numeric():
     x = _x(_synthetic(80))
     values = {"beta_k1": 0.02, "beta_kn": 0.05, "gamma_k1": 0.6, "gamma_kn": 0.8,
               "sk_slope": 1.2, "overhead_ms": 0.003, "c_red_half": 20.0, "c_out_half": 10.0,
-              "ms_per_gb": 0.5, "scale_ms_per_gflop": 0.7}
+              "ms_per_gb": 0.5, "scale_ms_per_gflop": 0.7, "q": 2.5}
     for name in ("flops", "flops_overhead", "roofline_fit", "alpha_fit", "alpha_fit_sk",
-                 "alpha_overhead", "alpha_ext", "alpha_ext_mem", "alpha_roofline"):
+                 "alpha_overhead", "alpha_ext", "alpha_ext_mem", "alpha_roofline", "alpha_floor"):
         m = get_model(name)
         specs = m.specs_for(x)
         th = {s.name: values[s.name] for s in specs}

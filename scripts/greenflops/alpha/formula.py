@@ -14,8 +14,9 @@ with ``0 < β_K ≪ 1``, ``0 < γ_K ≤ 1`` and ``S_1 = 1``; ``S_K`` "grows slow
   uses ``ln(K_h·K_w) + 1``); ``s_k`` may be fitted.
 * α-FLOPs = α · FLOPs, and a predicted time is ``scale · α-FLOPs`` (``scale`` in ms per GFLOP).
 
-Also here: the channel-axis efficiency and the roofline time that some time models
-(:mod:`greenflops.alpha.models`) combine with it.
+Also here: the channel-axis efficiency, the roofline time and the smooth maximum (of a per-call
+floor and the work) that some time models (:mod:`greenflops.alpha.models`,
+:mod:`greenflops.alpha.gpu_models`) combine with it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
     "predicted_time_ms",
     "roofline_time_ms",
     "s_k",
+    "smooth_max",
 ]
 
 
@@ -145,6 +147,16 @@ def roofline_time_ms(
     out = 1e3 * np.maximum(np.asarray(flops, dtype=float) / (peak_gflops * 1e9),
                            np.asarray(bytes_moved, dtype=float) / (bandwidth_gbs * 1e9))
     return float(out) if np.ndim(out) == 0 else out
+
+
+def smooth_max(q: float, *terms: np.ndarray) -> np.ndarray:
+    """``(Σ tᵢ^q)^(1/q)`` of non-negative terms, without overflow: q = 1 is their sum, and the
+    result falls to their maximum as q grows (within a factor ``n^(1/q)``)."""
+    mx = np.asarray(terms[0], dtype=float)
+    for t in terms[1:]:
+        mx = np.maximum(mx, t)
+    mx = np.where(mx > 0, mx, 1.0)
+    return mx * sum((np.asarray(t, dtype=float) / mx) ** q for t in terms) ** (1.0 / q)
 
 
 def paper_params() -> dict[str, float]:

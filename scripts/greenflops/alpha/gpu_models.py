@@ -49,6 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from greenflops.alpha.device_facts import DeviceFacts
+from greenflops.alpha.formula import smooth_max
 from greenflops.alpha.kernels import KernelView, kernel_view
 from greenflops.alpha.timemodel import ParamSpec, TimeModel
 
@@ -136,15 +137,6 @@ def _inactive(member: Member, x) -> dict[str, float]:
     return out
 
 
-def _pnorm(p: float, *terms: np.ndarray) -> np.ndarray:
-    """``(Σ tᵢ^p)^(1/p)`` without overflow (p ≥ 1; p = 1: sum; p → ∞: max)."""
-    mx = terms[0]
-    for t in terms[1:]:
-        mx = np.maximum(mx, t)
-    mx = np.where(mx > 0, mx, 1.0)
-    return mx * sum((t / mx) ** p for t in terms) ** (1.0 / p)
-
-
 def mem_ms(theta: Mapping[str, float], nbytes: np.ndarray) -> np.ndarray:
     """Memory time of ``nbytes``: all at ``BW``, or with a cache level (``C_MB``, ``BWc``) the
     first ``C_MB`` megabytes at ``BWc`` and the rest at ``BW``."""
@@ -185,7 +177,7 @@ def _candidate_terms(theta, x, view: KernelView, f: np.ndarray, rows, c) -> list
 
 def _best(theta, x, view, f, rows, c) -> tuple[np.ndarray, np.ndarray]:
     """Time of the fastest candidate of each layer in ``rows`` and its column."""
-    t = _pnorm(theta.get("p", 20.0), *_candidate_terms(theta, x, view, f, rows, c))
+    t = smooth_max(theta.get("p", 20.0), *_candidate_terms(theta, x, view, f, rows, c))
     t = np.where(c.valid, t, np.inf)
     j = t.argmin(axis=1)
     return t[np.arange(len(rows)), j], j
@@ -194,7 +186,7 @@ def _best(theta, x, view, f, rows, c) -> tuple[np.ndarray, np.ndarray]:
 def _body(member: Member, theta: Mapping[str, float], x, view: KernelView) -> np.ndarray:
     f = conv_factor(theta, view)
     if not member.tiles or view.blocks is None:
-        return _pnorm(theta.get("p", 20.0), f * x.flops / theta["P"] * 1e-6,
+        return smooth_max(theta.get("p", 20.0), f * x.flops / theta["P"] * 1e-6,
                       mem_ms(theta, x.bytes_read))
     out = np.empty(len(x))
     for rows, c in view.blocks.blocks:
@@ -207,7 +199,7 @@ def predict(member: Member, theta: Mapping[str, float], x) -> np.ndarray:
     view = member.view(x)
     body = _body(member, theta, x, view)
     t0, q = theta.get("t0", 0.0), theta.get("q", 1.0)
-    return t0 + body if q == 1.0 else _pnorm(q, np.full_like(body, t0), body)
+    return t0 + body if q == 1.0 else smooth_max(q, np.full_like(body, t0), body)
 
 
 def log_jacobian(member: Member, theta: Mapping[str, float], x, names: Sequence[str]
@@ -239,7 +231,7 @@ def log_jacobian(member: Member, theta: Mapping[str, float], x, names: Sequence[
         compute = f * x.flops / theta["P"] * 1e-6
         dc = {"P": -np.ones(n), **cf}
         memory, dm = _mem_dlog(theta, x.bytes_read)
-    g = _pnorm(p, compute, memory)
+    g = smooth_max(p, compute, memory)
     shares = [(compute / g) ** p, (memory / g) ** p]
     dlog_g_dlog_p = sum(s * np.log(v / g) for s, v in zip(shares, (compute, memory))) / p
     t0, q = theta.get("t0", 0.0), theta.get("q", 1.0)
@@ -247,7 +239,7 @@ def log_jacobian(member: Member, theta: Mapping[str, float], x, names: Sequence[
         t = t0 + g
         w_t0, w_g, dq = t0 / t, g / t, np.zeros(n)
     else:
-        t = _pnorm(q, np.full(n, t0), g)
+        t = smooth_max(q, np.full(n, t0), g)
         w_t0, w_g = (t0 / t) ** q, (g / t) ** q
         dq = (w_t0 * np.log(t0 / t) + w_g * np.log(g / t)) / q
     jac = np.zeros((n, len(names)))

@@ -3,7 +3,9 @@
 Every one of these models predicts ``t = c0 + combine(body, memory)`` with
 ``body = scale · eff · α_K(S) · FLOPs / 1e9`` (α = 1 for the FLOPs models, ``eff`` the
 channel efficiency of ``alpha_ext``), ``memory = ms_per_gb · bytes / 1e9`` and ``combine`` a sum
-(``alpha_ext_mem``) or a max (the fitted rooflines). :func:`jacobian_for` returns
+(``alpha_ext_mem``) or a max (the fitted rooflines); or, with a floor (``alpha_floor``),
+``t = (c0^q + body^q)^(1/q)``, whose weights are ``w_c0 = (c0/t)^q`` and ``w_body = (body/t)^q``
+and ``∂ ln t / ∂ ln q = w_c0 · ln(c0/t) + w_body · ln(body/t)``. :func:`jacobian_for` returns
 ``jac(params, features, names) -> (t, ∂ ln t / ∂ u)`` in fit coordinates ``u`` (``ln θ`` for the
 parameters fitted on a log scale, ``θ`` for γ and ``sk_slope``), so the fit needs one model
 evaluation per Jacobian instead of one per parameter.
@@ -22,18 +24,19 @@ from typing import Any
 
 import numpy as np
 
-from greenflops.alpha.formula import channel_efficiency
+from greenflops.alpha.formula import channel_efficiency, smooth_max
 
 __all__ = ["jacobian_for"]
 
 #: How each variant combines its terms: (uses α, uses channel efficiency, memory: None | "sum" |
-#: "max").
+#: "max" | "floor": no memory term, the overhead as a smooth floor).
 VARIANTS = {
     "flops": (False, False, None),
     "alpha": (True, False, None),
     "alpha_ext": (True, True, None),
     "alpha_ext_mem": (True, True, "sum"),
     "alpha_roofline": (True, False, "max"),
+    "alpha_floor": (True, False, "floor"),
     "roofline_fit": (False, False, "max"),
 }
 
@@ -66,8 +69,13 @@ def jacobian_for(variant: str) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
             c_red = x.c_red
             body = body * channel_efficiency(c_red, x.c_out, p["c_red_half"], p["c_out_half"])
         c0 = p.get("overhead_ms", 0.0)
-        mem = p["ms_per_gb"] * x.bytes_moved / 1e9 if memory else np.zeros(n)
-        if memory == "max":
+        mem = p["ms_per_gb"] * x.bytes_moved / 1e9 if memory in ("sum", "max") else np.zeros(n)
+        w_c0 = None
+        if memory == "floor":
+            q = p["q"]
+            t = smooth_max(q, np.full(n, c0), body)
+            w_c0, w_body, w_mem = (c0 / t) ** q, (body / t) ** q, np.zeros(n)
+        elif memory == "max":
             on_body = body >= mem
             t = c0 + np.maximum(body, mem)
             w_body = np.where(on_body, body, 0.0) / t
@@ -82,7 +90,9 @@ def jacobian_for(variant: str) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
             elif name.startswith("scale_ms_per_gflop."):
                 col = w_body * (x.dtype == name.split(".", 1)[1])
             elif name == "overhead_ms":
-                col = np.full(n, c0) / t
+                col = w_c0 if w_c0 is not None else np.full(n, c0) / t
+            elif name == "q":
+                col = w_c0 * np.log(c0 / t) + w_body * np.log(body / t)
             elif name == "ms_per_gb":
                 col = w_mem
             elif name in ("beta_k1", "beta_kn"):

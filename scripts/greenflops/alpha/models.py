@@ -14,7 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from greenflops.alpha.formula import alpha_flops, channel_efficiency, paper_params, roofline_time_ms
+from greenflops.alpha.formula import (
+    alpha_flops,
+    channel_efficiency,
+    paper_params,
+    roofline_time_ms,
+    smooth_max,
+)
 from greenflops.alpha.gpu_models import GPU_MODELS
 from greenflops.alpha.jacobians import jacobian_for
 from greenflops.alpha.learned import LEARNED_MODELS
@@ -58,6 +64,12 @@ _OVERHEAD = ParamSpec("overhead_ms", 1e-3, 1e-12, 1e3, log=True, unit="ms",
 _MEMORY = ParamSpec("ms_per_gb", 1.0, 1e-9, 1e4, log=True, unit="ms/GB",
                     doc="time per GB of input + weights + output moved (1 / effective bandwidth)",
                     start_range=(1e-2, 1e2), neutral=1e-9)
+#: How the per-call floor of ``alpha_floor`` overlaps the work, as the GPU family's ``q``; no
+#: prior, like the rest of the α family. Its neutral 1 makes the floor a plain additive overhead
+#: (``alpha_overhead``), where a warm start from that model begins.
+_FLOOR_Q = ParamSpec("q", 2.0, 1.0, 20.0, log=True, unit="1",
+                     doc="overlap of the per-call floor and the work (1: adds, 20: max)",
+                     start_range=(1.0, 8.0), neutral=1.0)
 #: Memory roof of the fitted rooflines: starts at 1–100 GB/s and stays on in warm starts (with a
 #: max(), a memory term that is below the compute term everywhere has zero gradient).
 _MEMORY_ROOF = ParamSpec("ms_per_gb", 50.0, 1e-3, 1e5, log=True, unit="ms/GB",
@@ -83,6 +95,11 @@ def _flops_overhead_predict(p, x, scale):
 
 def _alpha_predict(p, x, scale):
     return p.get("overhead_ms", 0.0) + scale * alpha_flops(x.flops, x.s, x.k_area, p) / 1e9
+
+
+def _alpha_floor_predict(p, x, scale):
+    body = scale * alpha_flops(x.flops, x.s, x.k_area, p) / 1e9
+    return smooth_max(p["q"], np.full_like(body, p["overhead_ms"]), body)
 
 
 def _alpha_ext_predict(p, x, scale):
@@ -148,6 +165,11 @@ _MODELS: dict[str, TimeModel] = {
                   "β, γ per kernel class, S_K = ln K + 1",
                   _alpha_specs(False) + (_OVERHEAD, _MEMORY_ROOF), _alpha_roofline_predict,
                   fixed={"sk_slope": 1.0}, jacobian_fn=jacobian_for("alpha_roofline")),
+        TimeModel("alpha_floor",
+                  "alpha_fit_sk under a per-call floor c0 that the work hides as it grows: "
+                  "(c0^q + (scale · α_K(S) · FLOPs)^q)^(1/q), q = 1 adding it",
+                  _alpha_specs(True) + (_OVERHEAD, _FLOOR_Q), _alpha_floor_predict,
+                  jacobian_fn=jacobian_for("alpha_floor")),
         *GPU_MODELS,
         *LEARNED_MODELS,
     )
