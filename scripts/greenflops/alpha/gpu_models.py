@@ -187,7 +187,7 @@ def _body(member: Member, theta: Mapping[str, float], x, view: KernelView) -> np
     f = conv_factor(theta, view)
     if not member.tiles or view.blocks is None:
         return smooth_max(theta.get("p", 20.0), f * x.flops / theta["P"] * 1e-6,
-                      mem_ms(theta, x.bytes_read))
+                          mem_ms(theta, x.bytes_read))
     out = np.empty(len(x))
     for rows, c in view.blocks.blocks:
         out[rows] = _best(theta, x, view, f, rows, c)[0]
