@@ -20,8 +20,9 @@ with log_to_file(snakemake.log[0]) as log:
     timings, grouped = split_grouped(timings)
     spec = spec_of_device(meta, load_specs(snakemake.input.gpu_specs, p.gpu_specs_schema))
     models = p.cpu_models if meta.get("device_type") == "cpu" and p.cpu_models else p.models
-    settings = {"starts": p.starts, "seed": p.seed, "loss": p.loss, "f_scale": p.f_scale,
-                "max_rel_iqr": p.max_rel_iqr, "family_starts": p.family_starts,
+    settings = {"starts": p.starts, "seed": p.seed, "residual": p.residual, "loss": p.loss,
+                "f_scale": p.f_scale, "max_rel_iqr": p.max_rel_iqr,
+                "family_starts": p.family_starts,
                 "kfold": p.kfold["folds"], "kfold_seed": p.kfold["seed"], "bound": p.bound}
     devfit = fit_device(timings, meta, models=models, spec=spec, **settings)
     if len(grouped):

@@ -38,13 +38,36 @@ def test_error_metrics():
     assert m["median_ape_pct"] == pytest.approx(20)
 
 
-def test_flops_model_is_the_geometric_mean_ratio():
+def test_flops_model_on_log_ratios_is_the_geometric_mean_ratio():
     frame = synthetic_timings("alpha_fit", TRUE_ALPHA, sweeps=("increasing_cout",), seed=1)
     x = features_from_frame(frame)
     y = frame["time_ms"].to_numpy()
-    fit = fit_model("flops", x, y)
+    fit = fit_model("flops", x, y, residual="log")
     expected = math.exp(np.mean(np.log(y / (x.flops / 1e9))))
     assert fit.params["scale_ms_per_gflop"] == pytest.approx(expected, rel=1e-6)
+    # on relative errors: min over s of sum (s·a − 1)² with a = GFLOPs / time, s = Σa / Σa²
+    a = x.flops / 1e9 / y
+    relative = fit_model("flops", x, y)
+    assert relative.params["scale_ms_per_gflop"] == pytest.approx(a.sum() / (a**2).sum(),
+                                                                  rel=1e-6)
+
+
+def test_relative_and_log_objectives_by_hand():
+    """Two layers of 1 GFLOP timed at 1 ms and 2 ms: t = s · GFLOPs. On relative errors
+    (s − 1)² + (s/2 − 1)² is least at s = 1.5 / 1.25 = 1.2 ms/GFLOP, which misses the layers by
+    20% and 40% (MAPE 30%); on log ratios at the geometric mean √2 = 1.414, which misses them by
+    41.4% and 29.3% (MAPE 35.4%)."""
+    frame = pd.DataFrame({"sweep": "s", "op": "linear", "batch": [1, 1], "c_in": [1000, 1000],
+                          "c_out": [500_000, 500_000], "h": 1, "w": 1, "k_h": 1, "k_w": 1,
+                          "stride": 1, "padding": 0, "dtype": "float32",
+                          "flops": [1_000_000_000, 1_000_000_000], "time_ms": [1.0, 2.0]})
+    x = features_from_frame(frame)
+    y = frame["time_ms"].to_numpy()
+    assert fit_model("flops", x, y).params["scale_ms_per_gflop"] == pytest.approx(1.2, rel=1e-6)
+    assert fit_model("flops", x, y, residual="log").params["scale_ms_per_gflop"] == (
+        pytest.approx(math.sqrt(2.0), rel=1e-6))
+    with pytest.raises(ValueError, match="residual must be one of"):
+        fit_model("flops", x, y, residual="squared")
 
 
 def test_alpha_fit_recovers_known_parameters():
@@ -204,11 +227,15 @@ def test_robust_loss_resists_outliers_and_noise_filter():
     frame.loc[frame.index[::7], "time_ms_iqr"] = frame.loc[frame.index[::7], "time_ms"]
     x = features_from_frame(frame)
     y = frame["time_ms"].to_numpy()
-    plain = fit_model("alpha_fit", x, y, starts=3)
-    robust = fit_model("alpha_fit", x, y, starts=3, loss="soft_l1", f_scale=0.05)
+    # on log ratios the outliers pull a least-squares fit; a robust loss resists them
+    plain = fit_model("alpha_fit", x, y, starts=3, residual="log")
+    robust = fit_model("alpha_fit", x, y, starts=3, loss="soft_l1", f_scale=0.05, residual="log")
+    # a relative error of a 5x too slow row is at most -0.8 (-1.6 as a log ratio)
+    relative = fit_model("alpha_fit", x, y, starts=3)
     err = {name: abs(math.log(f.params["scale_ms_per_gflop"] / 0.5)) for name, f in
-           (("plain", plain), ("robust", robust))}
+           (("plain", plain), ("robust", robust), ("relative", relative))}
     assert err["robust"] < 0.1 < err["plain"]
+    assert err["relative"] < err["plain"]
     devfit = fit_device(frame, {}, models=["flops", "alpha_fit"], starts=2, max_rel_iqr=0.5)
     n_bad = len(frame.index[::7])
     assert f"{n_bad} of {len(frame)} rows" in devfit.notes["noisy_rows"]

@@ -58,6 +58,7 @@ rule alpha_fit:
         kfold=ALPHA_CFG["kfold"],
         bound=ALPHA_CFG["oos_bound"],
         seed=ALPHA_CFG["seed"],
+        residual=ALPHA_CFG["residual"],
         loss=ALPHA_CFG["loss"],
         f_scale=ALPHA_CFG["f_scale"],
         max_rel_iqr=ALPHA_CFG["max_rel_iqr"],

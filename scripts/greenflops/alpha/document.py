@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from greenflops.alpha.bounds import MAX_TRAIN_MAPE, REFERENCE
+from greenflops.alpha.fitting import DEFAULT_RESIDUAL, OBJECTIVES
 from greenflops.alpha.models import MODEL_NAMES, get_model, is_alpha_family, is_gpu_family
 from greenflops.io.outputs import yaml_number as _num
 from greenflops.io.render import to_markdown
@@ -96,7 +97,7 @@ def params_document(
             "neighbour_floor": dict(floor) if floor is not None else None,
         },
         "method": {
-            "objective": "least squares on log(predicted) - log(measured) (relative error)",
+            "objective": OBJECTIVES[str(settings.get("residual", DEFAULT_RESIDUAL))],
             "optimizer": "scipy.optimize.least_squares, method trf, bounds, multi-start, "
                          "analytic Jacobians; weak priors on the GPU family's parameters",
             "starts": int(settings.get("starts", 8)),
@@ -106,10 +107,12 @@ def params_document(
             "out_of_sample": "each fold warm-started at the fit on all rows (the learned model "
                              "refitted); a fold missing its own training rows by more than "
                              f"{MAX_TRAIN_MAPE:g}% MAPE falls back to the fold's {REFERENCE} fit, "
-                             "and every held-out prediction stays within out_of_sample_bound "
-                             "factor of it (greenflops.alpha.bounds)",
+                             "so do held-out rows of a GEMM class the fold lacked, and every "
+                             "held-out prediction stays within out_of_sample_bound factor of it "
+                             "(greenflops.alpha.bounds)",
             "out_of_sample_bound": settings.get("bound"),
             "seed": int(settings.get("seed", 0)),
+            "residual": str(settings.get("residual", DEFAULT_RESIDUAL)),
             "loss": str(settings.get("loss", "linear")),
             "f_scale": float(settings.get("f_scale", 1.0)),
             "max_rel_iqr": settings.get("max_rel_iqr"),
@@ -156,8 +159,8 @@ def guard_text(model: Mapping[str, Any]) -> str:
         if g.get("fell_back_folds"):
             bits.append(f"fell back to {REFERENCE} in {', '.join(g['fell_back_folds'])}")
         if g.get("novel_op_rows"):
-            bits.append(f"{g['novel_op_rows']} rows of an op type the fold lacked kept near "
-                        f"{REFERENCE}")
+            bits.append(f"{g['novel_op_rows']} rows of a GEMM class the fold lacked predicted "
+                        f"by {REFERENCE}")
         if g.get("bounded_predictions"):
             bits.append(f"{g['bounded_predictions']} predictions bounded")
         neutral = g.get("neutral_factors") or {}

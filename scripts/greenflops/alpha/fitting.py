@@ -1,8 +1,12 @@
 """Fitting one time model to measured times: least squares on the relative error.
 
-:func:`fit_model` minimises ``log(predicted) − log(measured)`` with bounds and several starts
+:func:`fit_model` minimises the relative error ``predicted / measured − 1`` (:data:`RESIDUALS`:
+or ``ln(predicted / measured)``) with bounds and several starts
 (:func:`scipy.optimize.least_squares`, method ``trf``); standard errors come from the Jacobian at
-the optimum (``σ² (JᵀJ)⁻¹``). Models may add weak priors (one pseudo-residual per parameter,
+the optimum (``σ² (JᵀJ)⁻¹``). The relative error is what the fits are judged on (MAPE): a fit on
+``ln`` ratios weighs a twofold over-prediction (100% off) like a twofold under-prediction (50%
+off), so a model that cannot describe every row settles where it over-predicts some by far more
+than the metric forgives. Models may add weak priors (one pseudo-residual per parameter,
 :class:`~greenflops.alpha.timemodel.ParamSpec`), parameters fixed where the rows give no
 contrast, and an analytic Jacobian (the GPU family). A learned model
 (:mod:`greenflops.alpha.learned`) is fitted by its estimator instead. Validation across sweeps
@@ -23,7 +27,15 @@ from greenflops.alpha.device_facts import DeviceFacts
 from greenflops.alpha.features import Features
 from greenflops.alpha.models import ParamSpec, TimeModel, get_model
 
-__all__ = ["FitResult", "fit_model"]
+__all__ = ["DEFAULT_RESIDUAL", "OBJECTIVES", "RESIDUALS", "FitResult", "fit_model"]
+
+#: What a fit minimises per row (config ``alpha.residual``), as ``params.yaml`` states it.
+OBJECTIVES = {
+    "relative": "least squares on the relative error predicted / measured - 1 (what MAPE counts)",
+    "log": "least squares on log(predicted) - log(measured)",
+}
+RESIDUALS = tuple(OBJECTIVES)
+DEFAULT_RESIDUAL = "relative"
 
 
 @dataclass
@@ -86,8 +98,9 @@ def fit_model(
     warm_starts: Sequence[Mapping[str, float]] = (),
     loss: str = "linear",
     f_scale: float = 1.0,
+    residual: str = DEFAULT_RESIDUAL,
 ) -> FitResult:
-    """Fit ``model`` to measured ``time_ms`` by least squares on log residuals.
+    """Fit ``model`` to measured ``time_ms`` by least squares on ``residual`` (:data:`RESIDUALS`).
 
     ``starts`` starting points: the specs' own start values, then random ones (seeded, so the
     fit is deterministic) drawn from each parameter's ``start_range``; then each of
@@ -97,8 +110,12 @@ def fit_model(
     model needs but does not fit (the roofline's peak and bandwidth). Parameters marked
     ``cap_at_min_time`` (per-call overheads) are bounded by the fastest measured time, or the
     device's measured per-call floor when that is faster
-    (:meth:`~greenflops.alpha.device_facts.DeviceFacts.fastest_call_ms`).
+    (:meth:`~greenflops.alpha.device_facts.DeviceFacts.fastest_call_ms`). ``loss`` and
+    ``f_scale`` are :func:`scipy.optimize.least_squares`'s (robust loss, residual scale).
     """
+    if residual not in RESIDUALS:
+        raise ValueError(f"residual must be one of {RESIDUALS}, not {residual!r}")
+    relative = residual == "relative"
     model = get_model(model) if isinstance(model, str) else model
     y = np.asarray(time_ms, dtype=float)
     if len(y) != len(x) or len(y) == 0:
@@ -139,7 +156,7 @@ def fit_model(
     def residuals(u: np.ndarray) -> np.ndarray:
         pred = model.predict({**extra, **_params_of(specs, u)}, x)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            r = np.log(pred) - log_y
+            r = pred / y - 1.0 if relative else np.log(pred) - log_y
         r = np.where(np.isfinite(r), r, 1e3)
         if priors:
             r = np.concatenate([r, [(u[i] - m) / sd for i, m, sd in priors]])
@@ -150,7 +167,10 @@ def fit_model(
 
     def jacobian(u: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            _, jac = model.jacobian_fn({**model.fixed, **extra, **_params_of(specs, u)}, x, names)
+            pred, jac = model.jacobian_fn({**model.fixed, **extra, **_params_of(specs, u)}, x,
+                                          names)
+            if relative:  # ∂(t/y − 1)/∂u = (t/y) · ∂ln t/∂u
+                jac = jac * (pred / y)[:, None]
         jac = np.where(np.isfinite(jac), jac, 0.0)
         return np.vstack([jac, prior_rows]) if priors else jac
 
@@ -193,6 +213,8 @@ def fit_model(
     values = _params_of(specs, best.x)
     data_res = best.fun[:n]
     stderr = _stderr(best.jac, data_res, specs, best.x, n, p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_res = np.log(model.predict({**extra, **values}, x)) - log_y
     at_bound = {s.name: bool(best.active_mask[i] != 0) for i, s in enumerate(specs)}
     return FitResult(
         model=model.name,
@@ -200,7 +222,7 @@ def fit_model(
         stderr={**{k: 0.0 for k in extra}, **stderr},
         at_bound={**{k: False for k in extra}, **at_bound},
         n=n,
-        rms_log_residual=float(np.sqrt(np.mean(data_res**2))),
+        rms_log_residual=float(np.sqrt(np.mean(log_res**2))),
         starts=len(initial),
         cost=float(best.cost),
         specs=list(specs),

@@ -78,8 +78,9 @@ def fit_trees(x: Any, time_ms: np.ndarray, loss: str = "linear", f_scale: float 
     from greenflops.alpha.fitting import fit_model
 
     y = np.asarray(time_ms, dtype=float)
-    # one scale per dtype, a linear least-squares problem in log space: one start finds it
-    baseline = fit_model(BASELINE, x, y, starts=1, loss=loss, f_scale=f_scale)
+    # one scale per dtype, a linear least-squares problem in log space (the trees then correct
+    # the log ratio, so the baseline is centred in log too): one start finds it
+    baseline = fit_model(BASELINE, x, y, starts=1, loss=loss, f_scale=f_scale, residual="log")
     params = dict(GBT_PARAMS)
     # few rows: smaller leaves
     params["min_samples_leaf"] = int(min(params["min_samples_leaf"], max(len(y) // 20, 2)))

@@ -25,7 +25,6 @@ import pandas as pd
 
 from greenflops.alpha.bounds import (
     DEFAULT_BOUND,
-    NOVEL_OP_FACTOR,
     REFERENCE,
     bound_predictions,
     factor_of,
@@ -34,7 +33,7 @@ from greenflops.alpha.bounds import (
 )
 from greenflops.alpha.device_facts import DeviceFacts, device_facts
 from greenflops.alpha.features import Features, features_from_frame
-from greenflops.alpha.fitting import FitResult, fit_model
+from greenflops.alpha.fitting import DEFAULT_RESIDUAL, FitResult, fit_model
 from greenflops.alpha.models import MODEL_NAMES, get_model, is_alpha_family, is_gpu_family
 from greenflops.alpha.recommend import recommend
 from greenflops.timing.contract import KEY_COLUMNS, with_defaults
@@ -86,7 +85,7 @@ class FoldOutcome:
     fits: dict[str, FitResult]  #: each fold's fit
     fell_back: list[str] = field(default_factory=list)  #: folds predicted by the reference
     bounded: int = 0  #: predictions the envelope changed
-    novel: int = 0  #: held-out rows of an op type no training row has (reference predicts)
+    novel: int = 0  #: held-out rows of a GEMM class no training row has (reference predicts)
     #: GPU-family factors fixed at their neutral value in a fold (but fitted on all rows)
     neutral: dict[str, list[str]] = field(default_factory=dict)
 
@@ -121,10 +120,9 @@ def _fold_predictions(model: str, x: Features, y: np.ndarray, tests: Sequence[tu
                 raw = ref
             else:
                 novel = novel_op(xs, xt) & np.isfinite(ref)
-                if novel.any():  # an op type the fold never saw: kept near the reference
-                    near = bound_predictions(raw, ref, NOVEL_OP_FACTOR)
-                    out.novel += int(np.sum(novel & (near != raw)))
-                    raw = np.where(novel, near, raw)
+                if novel.any():  # a GEMM class the fold never saw: the reference predicts it
+                    out.novel += int(np.sum(novel))
+                    raw = np.where(novel, ref, raw)
             guarded = bound_predictions(raw, ref, factor)
             out.bounded += int(np.sum(np.isfinite(raw) & (guarded != raw)))
             raw = guarded
@@ -259,6 +257,7 @@ def fit_device(
     loss: str = "linear",
     f_scale: float = 1.0,
     max_rel_iqr: float | None = None,
+    residual: str = DEFAULT_RESIDUAL,
     *,
     spec: Any | None = None,
     kfold: int | None = None,
@@ -273,8 +272,9 @@ def fit_device(
     model, skipped with a note when peak or bandwidth is unknown, and the GPU family, which falls
     back without them. Rows whose ``time_ms_iqr / time_ms`` exceeds ``max_rel_iqr`` (too noisy)
     are predicted but neither fitted on nor counted in the metrics (``fitted`` column of the
-    predictions). ``loss`` and ``f_scale`` go to :func:`fit_model`; ``starts`` is the number of
-    starts of each full fit (``family_starts`` for the GPU family, default ``starts``).
+    predictions). ``loss``, ``f_scale`` and ``residual`` go to :func:`fit_model`; ``starts`` is
+    the number of starts of each full fit (``family_starts`` for the GPU family, default
+    ``starts``).
 
     Out of sample: leave-one-sweep-out with at least two sweeps, and with ``kfold`` a seeded
     ``kfold``-fold cross-validation (``kfold_seed``); each fold warm-started at the full fit and
@@ -320,7 +320,7 @@ def fit_device(
     # The guards' reference (greenflops.alpha.bounds), fitted on every fold once for all models.
     ref_pred: dict[str, np.ndarray | None] = {"loso": None, "kfold": None}
     if bound is not None and not unidentifiable(REFERENCE, xu, int(use.sum())):
-        ref_opts = {"seed": seed, "loss": loss, "f_scale": f_scale}
+        ref_opts = {"seed": seed, "loss": loss, "f_scale": f_scale, "residual": residual}
         ref_full = fit_model(REFERENCE, xu, y[use], starts=starts, **ref_opts)
         for scope, tests in tests_of.items():
             if tests:
@@ -347,7 +347,8 @@ def fit_device(
         group = _group(name)
         warm = [f.params for m, f in fits.items() if group is not None and _group(m) == group]
         n_starts = family_starts if (family_starts is not None and group == "gpu") else starts
-        opts = {"seed": seed, "fixed": fixed, "loss": loss, "f_scale": f_scale}
+        opts = {"seed": seed, "fixed": fixed, "loss": loss, "f_scale": f_scale,
+                "residual": residual}
         fit = fit_model(name, xu, y[use], warm_starts=warm, starts=n_starts, **opts)
         fits[name] = fit
         preds = {"in_sample": fit.predict(x)}
