@@ -328,3 +328,42 @@ def test_overhead_is_capped_at_the_fastest_call():
     assert fit.params["overhead_ms"] <= y.min() * (1 + 1e-9)
     specs = {sp.name: sp for sp in fit.specs}
     assert specs["overhead_ms"].cap_at_min_time
+
+
+def test_a_1x1_layer_faster_than_the_datasheet_allows_is_flagged_by_hand():
+    """A T4 (datasheet: 8.1 TFLOPS FP32, no TF32; 130 int8 TOPS). 2 GFLOP in 0.1 ms is 20 TFLOP/s,
+    above 1.25 × 8.1 = 10.125: flagged for a 1×1 kernel; 1 GFLOP in 0.1 ms (10 TFLOP/s) is not;
+    a 3×3 kernel never is (Winograd does fewer multiplications than its FLOPs count). An A100's
+    FP32 ceiling is its TF32 tensor rate (cuDNN's default), so 20 TFLOP/s is possible there."""
+    from greenflops.alpha.device_facts import device_facts
+    from greenflops.timing.gpu_specs import spec_of_device
+
+    t4 = device_facts({}, spec_of_device({"gpu_spec": "Tesla T4"}), ["float32"])
+    assert t4.ceiling_gflops == pytest.approx(8100.0)
+    flops, time_ms = np.array([2e9, 1e9, 2e9]), np.array([0.1, 0.1, 0.1])
+    assert list(t4.faster_than_peak(flops, time_ms, np.array([1, 1, 9]))) == [True, False, False]
+    a100 = device_facts({}, spec_of_device({"gpu_spec": "A100 SXM4 40GB"}), ["float32"])
+    assert (a100.peak_gflops, a100.ceiling_gflops) == (19500.0, 156000.0)  # FP32, TF32 tensor
+    assert not a100.faster_than_peak(flops, time_ms, np.ones(3)).any()
+    # a measured peak (device.yaml) is no upper bound: nothing flagged without a datasheet
+    measured = device_facts({"peak_gflops": 100.0}, None, ["float32"])
+    assert measured.ceiling_gflops is None
+    assert not measured.faster_than_peak(flops, time_ms, np.ones(3)).any()
+
+
+def test_fit_leaves_out_a_timing_that_cannot_have_executed_its_flops():
+    """On a T4, one 1×1 layer timed at 20× the datasheet's FP32 rate (the α-FLOPs paper's
+    T2000 data has two such rows): predicted, but neither fitted on nor counted, with a note."""
+    from greenflops.timing.gpu_specs import spec_of_device
+
+    slow = {**TRUE_ALPHA, "sk_slope": 1.0, "scale_ms_per_gflop": 50.0}  # well below 8.1 TFLOP/s
+    frame = synthetic_timings("alpha_fit", slow, noise_sd=0.02, seed=3)
+    one = frame.index[(frame["k_h"] == 1) & (frame["flops"] > 1e8)][0]
+    frame.loc[one, "time_ms"] = frame.loc[one, "flops"] / (20 * 8.1e12) * 1e3
+    device = {"gpu_spec": "Tesla T4"}
+    devfit = fit_device(frame, device, models=["flops", "alpha_fit"], starts=2,
+                        spec=spec_of_device(device))
+    note = devfit.notes["faster_than_peak"]
+    assert note.startswith(f"1 of {len(frame)} rows of 1x1 kernels") and "8100 GFLOP/s" in note
+    assert (devfit.report["n"] == len(frame) - 1).all()
+    assert (~devfit.predictions["fitted"]).sum() == 2 * 2  # 2 models x (in sample, LOSO)

@@ -170,7 +170,8 @@ def test_convolution_factors():
 def test_tensor_core_padding_of_misaligned_channels():
     spec = type("Spec", (), {"name": "T4", "sm_count": 40, "fp16_tensor_tflops": 65.0,
                              "bf16_tensor_tflops": None, "memory_bandwidth_gbs": 320.0,
-                             "peak_tflops": lambda self, d: 65.0})()
+                             "peak_tflops": lambda self, d: 65.0,
+                             "ceiling_tflops": lambda self, d: 65.0})()
     facts = device_facts({"device_type": "cuda"}, spec, ["float16"])
     assert facts.tensor_cores and facts.n_sm == 40 and facts.peak_gflops == 65000.0
     x = _x(_rows([(1, 3, 64, 32, 32, 3, 1), (1, 64, 64, 32, 32, 3, 1)], dtype="float16"), facts)

@@ -29,9 +29,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DeviceFacts", "device_facts", "facts_from_document"]
+__all__ = ["PEAK_HEADROOM", "DeviceFacts", "device_facts", "facts_from_document"]
 
 _KIND = {"cpu": "cpu", "cuda": "gpu", "mps": "gpu"}
+
+
+#: No layer runs faster than this × the device's peak FLOP/s (a table's peak is at the advertised
+#: boost clock, which GPUs exceed; a measured matmul peak is a little below what a kernel can
+#: reach): the upper bound of a fitted throughput, and the test of a timing that cannot have
+#: executed its FLOPs (:meth:`DeviceFacts.faster_than_peak`).
+PEAK_HEADROOM = 1.25
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,8 @@ class DeviceFacts:
     tensor_cores: bool = False  #: half-precision channels padded to multiples of 8
     sources: dict[str, str] = field(default_factory=dict)  #: fact -> where it came from
     call_floor_ms: float | None = None  #: measured per-call floor (device.yaml), ms
+    #: the datasheet's fastest rate for the dtype, any unit (spec table only: an upper bound)
+    ceiling_gflops: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The facts as plain values (params.yaml ``device_facts``; ``call_floor_ms`` only when
@@ -53,7 +62,23 @@ class DeviceFacts:
                "bandwidth_gbs": self.bandwidth_gbs, "tensor_cores": self.tensor_cores}
         if self.call_floor_ms is not None:
             out["call_floor_ms"] = self.call_floor_ms
+        if self.ceiling_gflops is not None:
+            out["ceiling_gflops"] = self.ceiling_gflops
         return {**out, "sources": dict(self.sources)}
+
+    def faster_than_peak(self, flops: Any, time_ms: Any, k_area: Any) -> Any:
+        """Layers with a 1×1 kernel (dense layers included) whose FLOPs in ``time_ms`` would run
+        faster than :data:`PEAK_HEADROOM` × the datasheet's ceiling: no execution of those FLOPs,
+        so no timing of that layer. Larger kernels are never flagged (Winograd and FFT
+        algorithms do fewer multiplications than their FLOPs count), nor anything without a
+        datasheet ceiling (a measured peak is no upper bound)."""
+        import numpy as np
+
+        flops = np.asarray(flops, dtype=float)
+        if not self.ceiling_gflops:
+            return np.zeros(len(flops), bool)
+        rate_gflops = flops / (np.asarray(time_ms, dtype=float) * 1e6)
+        return (np.asarray(k_area) <= 1) & (rate_gflops > PEAK_HEADROOM * self.ceiling_gflops)
 
     def fastest_call_ms(self, time_ms: Any) -> float:
         """The bound of a per-call overhead fitted on measured ``time_ms``: the fastest of them,
@@ -111,13 +136,17 @@ def device_facts(meta: Mapping[str, Any] | None, spec: Any | None = None,
         tensor = bool(spec.fp16_tensor_tflops if dtype == "float16" else spec.bf16_tensor_tflops)
         if tensor:
             sources["tensor_cores"] = f"{row} (a tensor-core peak for {dtype})"
+    ceiling = None
+    if spec is not None and dtype is not None and spec.ceiling_tflops(dtype):
+        ceiling = 1e3 * float(spec.ceiling_tflops(dtype))
+        sources["ceiling_gflops"] = f"{row} fastest unit for {dtype}"
     floor = None
     if meta.get("call_floor_ms"):
         floor, sources["call_floor_ms"] = float(meta["call_floor_ms"]), "device.yaml call_floor_ms"
     for name in ("n_sm", "peak_gflops", "bandwidth_gbs"):
         sources.setdefault(name, "unknown: the models fall back (greenflops.alpha.device_facts)")
     return DeviceFacts(kind if kind in ("gpu", "cpu") else "gpu", n_sm, peak, bandwidth, tensor,
-                       sources, floor)
+                       sources, floor, ceiling)
 
 
 def facts_from_document(doc: Mapping[str, Any] | None) -> DeviceFacts | None:

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from greenflops.alpha.device_facts import DeviceFacts
+from greenflops.alpha.device_facts import PEAK_HEADROOM, DeviceFacts
 from greenflops.alpha.formula import smooth_max
 from greenflops.alpha.kernels import KernelView, kernel_view
 from greenflops.alpha.timemodel import ParamSpec, TimeModel
@@ -86,7 +86,7 @@ def _specs(names: Sequence[str], x, time_ms: np.ndarray | None) -> list[ParamSpe
     have_y = time_ms is not None and len(time_ms)
     # the per-call floor t0 is at most the fastest call (or the measured floor)
     tmin = (dev or DeviceFacts()).fastest_call_ms(time_ms) if have_y else 1.0
-    p_hi, bw_hi = 1.25, 1.5
+    p_hi, bw_hi = PEAK_HEADROOM, 1.5
     if peak is None:  # from the data: the fastest achieved rate
         rate = float(np.max(x.flops / (time_ms * 1e6))) if have_y else 1e3
         peak, p_hi = 1.5 * rate, 10.0

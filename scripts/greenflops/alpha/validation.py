@@ -31,7 +31,7 @@ from greenflops.alpha.bounds import (
     falls_back,
     novel_op,
 )
-from greenflops.alpha.device_facts import DeviceFacts, device_facts
+from greenflops.alpha.device_facts import PEAK_HEADROOM, DeviceFacts, device_facts
 from greenflops.alpha.features import Features, features_from_frame
 from greenflops.alpha.fitting import DEFAULT_RESIDUAL, FitResult, fit_model
 from greenflops.alpha.models import MODEL_NAMES, get_model, is_alpha_family, is_gpu_family
@@ -297,8 +297,17 @@ def fit_device(
             notes["noisy_rows"] = (f"{int((~use).sum())} of {len(y)} rows have an interquartile "
                                    f"range above {max_rel_iqr:g} x their median time: predicted, "
                                    "but not fitted on or counted in the metrics")
+    too_fast = facts.faster_than_peak(x.flops, y, x.k_area)
+    if too_fast.any():
+        use &= ~too_fast
+        notes["faster_than_peak"] = (
+            f"{int(too_fast.sum())} of {len(y)} rows of 1x1 kernels would run above "
+            f"{PEAK_HEADROOM:g} x the datasheet's {facts.ceiling_gflops:g} GFLOP/s (" + "; ".join(_row_text(timings, i)
+                                                              for i in np.flatnonzero(too_fast)[:5])
+            + (", ..." if too_fast.sum() > 5 else "") + "): no execution of their FLOPs, so "
+            "predicted, but not fitted on or counted in the metrics")
     if use.sum() == 0:
-        raise ValueError("no timing row passes the noise filter (max_rel_iqr)")
+        raise ValueError("no timing row passes the noise filter (max_rel_iqr) and the peak")
     fits: dict[str, FitResult] = {}
     folds: dict[str, dict[str, FitResult]] = {}
     guards: dict[tuple[str, str], dict[str, Any]] = {}
@@ -376,6 +385,14 @@ def fit_device(
     devfit.recommendation = recommend(report, n_sweeps=len(set(sweeps[use])),
                                       n_params={m: len(f.specs) for m, f in fits.items()})
     return devfit
+
+
+def _row_text(timings: pd.DataFrame, i: int) -> str:
+    """One timing row in a note: its sweep and shape, FLOPs and time."""
+    r = timings.iloc[i]
+    return (f"{r['sweep']}: {r['op']} batch {r['batch']}, {r['c_in']}->{r['c_out']}, "
+            f"{r['h']}x{r['w']}, kernel {r['k_h']}x{r['k_w']}, {r['flops'] / 1e9:.3g} GFLOP in "
+            f"{r['time_ms']:.3g} ms")
 
 
 def _tables(timings: pd.DataFrame, preds: Mapping[str, Mapping[str, np.ndarray]], y: np.ndarray,

@@ -95,6 +95,15 @@ class GpuSpec:
             return self.int8_tops
         return None
 
+    def ceiling_tflops(self, dtype: str) -> float | None:
+        """The fastest any unit of the GPU runs a contract dtype, TFLOPS: :meth:`peak_tflops`,
+        except float32, which cuDNN runs on TF32 tensor cores where there are some (its
+        default), so the larger of FP32 and TF32. None where the table has no figure."""
+        peak = self.peak_tflops(dtype)
+        if dtype == "float32" and self.tf32_tensor_tflops:
+            return max(peak or 0.0, self.tf32_tensor_tflops)
+        return peak
+
 
 class AmbiguousGPUName(LookupError):
     """A name matches more than one row (e.g. a memory-less name with 16 and 32 GB variants)."""
