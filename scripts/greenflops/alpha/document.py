@@ -107,7 +107,7 @@ def params_document(
             "out_of_sample": "each fold warm-started at the fit on all rows (the learned model "
                              "refitted); a fold missing its own training rows by more than "
                              f"{MAX_TRAIN_MAPE:g}% MAPE falls back to the fold's {REFERENCE} fit, "
-                             "so do held-out rows of a GEMM class the fold lacked, and every "
+                             "as do held-out rows of a GEMM class the fold lacked, and every "
                              "held-out prediction stays within out_of_sample_bound factor of it "
                              "(greenflops.alpha.bounds)",
             "out_of_sample_bound": settings.get("bound"),

@@ -272,9 +272,10 @@ def fit_device(
     model, skipped with a note when peak or bandwidth is unknown, and the GPU family, which falls
     back without them. Rows whose ``time_ms_iqr / time_ms`` exceeds ``max_rel_iqr`` (too noisy)
     are predicted but neither fitted on nor counted in the metrics (``fitted`` column of the
-    predictions). ``loss``, ``f_scale`` and ``residual`` go to :func:`fit_model`; ``starts`` is
-    the number of starts of each full fit (``family_starts`` for the GPU family, default
-    ``starts``).
+    predictions), and so are 1×1 layers faster than the datasheet allows
+    (:meth:`~greenflops.alpha.device_facts.DeviceFacts.faster_than_peak`). ``loss``,
+    ``f_scale`` and ``residual`` go to :func:`fit_model`; ``starts`` is the number of starts of
+    each full fit (``family_starts`` for the GPU family, default ``starts``).
 
     Out of sample: leave-one-sweep-out with at least two sweeps, and with ``kfold`` a seeded
     ``kfold``-fold cross-validation (``kfold_seed``); each fold warm-started at the full fit and
@@ -300,14 +301,15 @@ def fit_device(
     too_fast = facts.faster_than_peak(x.flops, y, x.k_area)
     if too_fast.any():
         use &= ~too_fast
+        rows = "; ".join(_row_text(timings, i) for i in np.flatnonzero(too_fast)[:5])
         notes["faster_than_peak"] = (
             f"{int(too_fast.sum())} of {len(y)} rows of 1x1 kernels would run above "
-            f"{PEAK_HEADROOM:g} x the datasheet's {facts.ceiling_gflops:g} GFLOP/s (" + "; ".join(_row_text(timings, i)
-                                                              for i in np.flatnonzero(too_fast)[:5])
+            f"{PEAK_HEADROOM:g} x the datasheet's {facts.ceiling_gflops:g} GFLOP/s ({rows}"
             + (", ..." if too_fast.sum() > 5 else "") + "): no execution of their FLOPs, so "
             "predicted, but not fitted on or counted in the metrics")
     if use.sum() == 0:
-        raise ValueError("no timing row passes the noise filter (max_rel_iqr) and the peak")
+        raise ValueError("no timing row passes the noise filter (max_rel_iqr) and the "
+                         "datasheet's peak")
     fits: dict[str, FitResult] = {}
     folds: dict[str, dict[str, FitResult]] = {}
     guards: dict[tuple[str, str], dict[str, Any]] = {}
