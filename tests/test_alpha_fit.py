@@ -367,3 +367,17 @@ def test_fit_leaves_out_a_timing_that_cannot_have_executed_its_flops():
     assert note.startswith(f"1 of {len(frame)} rows of 1x1 kernels") and "8100 GFLOP/s" in note
     assert (devfit.report["n"] == len(frame) - 1).all()
     assert (~devfit.predictions["fitted"]).sum() == 2 * 2  # 2 models x (in sample, LOSO)
+
+
+def test_config_schema_offers_exactly_the_library_s_choices():
+    """The config schema's enums are the library's lists: every model, every residual."""
+    import yaml
+    from greenflops.alpha.fitting import RESIDUALS
+    from greenflops.alpha.models import MODEL_NAMES
+
+    root = Path(__file__).resolve().parents[1]
+    schema = yaml.safe_load((root / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    alpha = schema["properties"]["alpha"]["properties"]
+    assert alpha["models"]["items"]["enum"] == list(MODEL_NAMES)
+    assert alpha["cpu_models"]["items"]["enum"] == list(MODEL_NAMES)
+    assert tuple(alpha["residual"]["enum"]) == RESIDUALS

@@ -1,7 +1,7 @@
 """Fitting one time model to measured times: least squares on the relative error.
 
-:func:`fit_model` minimises the relative error ``predicted / measured − 1`` (:data:`RESIDUALS`:
-or ``ln(predicted / measured)``) with bounds and several starts
+:func:`fit_model` minimises the relative error ``predicted / measured − 1`` (or, among
+:data:`RESIDUALS`, ``ln(predicted / measured)``) with bounds and several starts
 (:func:`scipy.optimize.least_squares`, method ``trf``); standard errors come from the Jacobian at
 the optimum (``σ² (JᵀJ)⁻¹``). The relative error is what the fits are judged on (MAPE): a fit on
 ``ln`` ratios weighs a twofold over-prediction (100% off) like a twofold under-prediction (50%
